@@ -1,0 +1,54 @@
+# clickgame: two commands do everything. `make run` plays, `make test` checks.
+# Needs only Python 3.11+ and make; everything else goes into .venv.
+
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	2>/dev/null && echo $$p && break; done)
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed-dev
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test lint format venv migrate bootstrap clean bench-clicks bench-leaderboard
+
+venv: $(STAMP)
+
+$(STAMP): requirements/base.txt requirements/prod.txt requirements/dev.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (python3.11, python3.12, ...)."; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	touch $(STAMP)
+
+migrate: venv
+	$(PY) manage.py migrate --noinput
+
+bootstrap: migrate
+	$(PY) manage.py bootstrap_dev
+
+run: bootstrap
+	@echo ""
+	@echo "  clickgame is starting on http://$(HOST):$(PORT)/"
+	@echo "    Mini App / dev sign-in  http://$(HOST):$(PORT)/dev/signin"
+	@echo "    Admin (backoffice)      http://$(HOST):$(PORT)/admin/"
+	@echo "    API                     http://$(HOST):$(PORT)/api/"
+	@echo "    API docs                http://$(HOST):$(PORT)/docs  and  /redoc"
+	@echo ""
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts

@@ -1,0 +1,259 @@
+"""Django settings for clickgame, read from the environment with django-environ.
+
+With no environment at all the project runs on an embedded default: DEBUG on, a SQLite file,
+the local-memory cache and a development bot token. Every variable read here is listed with a
+comment in `.env.example` (a test enforces it).
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# A local .env (never committed) is read when present; real environment variables win.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG: bool = env.bool("DEBUG", default=True)
+
+# Used only with DEBUG on and no TELEGRAM_BOT_TOKEN: it signs dev initData, nothing else.
+DEV_BOT_TOKEN = "123456789:DEV-clickgame-not-a-real-token"  # noqa: S105 (public dev value)
+
+
+def _required_in_production(name: str, value: str) -> str:
+    """Refuse to start without a variable that has no safe default in production."""
+    if not DEBUG and not value:
+        raise ImproperlyConfigured(f"{name} must be set when DEBUG is off (see .env.example).")
+    return value
+
+
+SECRET_KEY = _required_in_production("SECRET_KEY", env.str("SECRET_KEY", default=""))
+if not SECRET_KEY:
+    SECRET_KEY = "django-insecure-dev-only-clickgame-key-" + "x" * 24
+TELEGRAM_BOT_TOKEN = _required_in_production(
+    "TELEGRAM_BOT_TOKEN", env.str("TELEGRAM_BOT_TOKEN", default="")
+) or (DEV_BOT_TOKEN if DEBUG else "")
+ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=[])
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off (see .env.example).")
+if DEBUG and not ALLOWED_HOSTS:
+    ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
+CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "players",
+    "leaderboard",
+    "clickgame.clicks",
+    "telegram_auth",
+]
+
+MIDDLEWARE = [
+    "clickgame.middleware.TrustedProxyMiddleware",
+    "clickgame.middleware.RequestBodyLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "clickgame.urls"
+WSGI_APPLICATION = "clickgame.wsgi.application"
+ASGI_APPLICATION = "clickgame.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: SQLite file by default, PostgreSQL (psycopg 3) when DATABASE_URL says so.
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL and a busy timeout let the dev server's threads write without "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Cache, rate limits and the live leaderboard: Redis when REDIS_URL is set, else local memory.
+REDIS_URL: str = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cg",
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": 2,
+                "SOCKET_TIMEOUT": 2,
+            },
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "clickgame",
+        }
+    }
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_VIEW = None
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# Request bodies: the API takes small JSON documents only.
+MAX_REQUEST_BODY_BYTES: int = env.int("MAX_REQUEST_BODY_BYTES", default=16 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+
+# X-Forwarded-For is believed only for this many reverse proxies in front of the app.
+TRUSTED_PROXY_COUNT: int = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+ADMIN_URL: str = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "telegram_auth.authentication.TelegramInitDataAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "clickgame.negotiation.StaffBrowsableNegotiation",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "clickgame.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "clickgame API",
+    "DESCRIPTION": (
+        "Telegram Mini App clicker. Authenticate with `Authorization: tma <initData>`; "
+        'errors are `{"error": code, "detail": text}`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# Telegram Mini App authentication and bot.
+INITDATA_MAX_AGE: int = env.int("INITDATA_MAX_AGE", default=24 * 60 * 60)
+TELEGRAM_BOT_USERNAME: str = env.str("TELEGRAM_BOT_USERNAME", default="clickgame_bot")
+TELEGRAM_API_BASE_URL: str = env.str("TELEGRAM_API_BASE_URL", default="")
+TELEGRAM_WEBHOOK_SECRET: str = env.str("TELEGRAM_WEBHOOK_SECRET", default="")
+TELEGRAM_WEBHOOK_URL: str = env.str("TELEGRAM_WEBHOOK_URL", default="")
+TELEGRAM_BOT_MODE: str = env.str("TELEGRAM_BOT_MODE", default="polling")
+MINI_APP_URL: str = env.str("MINI_APP_URL", default="http://127.0.0.1:8000/")
+MINI_APP_PATH: str = env.str("MINI_APP_PATH", default="/")
+GODOT_BUILD_DIR: str = env.str("GODOT_BUILD_DIR", default=str(BASE_DIR / "godot_client" / "build"))
+
+# Players: game names.
+NAME_MODERATION: str = env.str("NAME_MODERATION", default="post")
+if NAME_MODERATION not in ("pre", "post"):
+    raise ImproperlyConfigured("NAME_MODERATION must be 'pre' or 'post'.")
+NAME_CHANGE_RATE: str = env.str("NAME_CHANGE_RATE", default="5/h")
+
+# Click sync.
+MAX_CLICKS_PER_SYNC: int = env.int("MAX_CLICKS_PER_SYNC", default=1000)
+MAX_CLICKS_PER_SECOND: int = env.int("MAX_CLICKS_PER_SECOND", default=20)
+CLICK_BURST_SECONDS: int = env.int("CLICK_BURST_SECONDS", default=30)
+CLICK_SYNC_RATE: str = env.str("CLICK_SYNC_RATE", default="120/m")
+SYNC_BUDGET_RPS: int = env.int("SYNC_BUDGET_RPS", default=500)
+
+# Security: strict in production, relaxed for the dev server.
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^health$", r"^ready$"]
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Logging: readable lines in development, one JSON object per line in production.
+LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")
+LOG_JSON: bool = env.bool("LOG_JSON", default=not DEBUG)
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "readable": {"format": "%(asctime)s %(levelname)-7s %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_JSON else "readable",
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"httpx": {"level": "WARNING"}},
+}

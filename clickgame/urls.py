@@ -1,0 +1,30 @@
+"""URL routes: the JSON API under /api/, docs, probes, admin and the Mini App pages."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from clickgame import health
+from clickgame.api_index import ApiIndex
+
+api_patterns = [
+    path("", ApiIndex.as_view(), name="api-index"),
+    path("", include("players.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+]
+
+urlpatterns = [
+    path("api/", include(api_patterns)),
+    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("health", health.health, name="health"),
+    path("ready", health.ready, name="ready"),
+    path(settings.ADMIN_URL, admin.site.urls),
+    path("", include("telegram_auth.urls")),
+]
+
+if settings.DEBUG:
+    # Until a Mini App page is served, the dev sign-in is the front door in development.
+    urlpatterns.append(path("", RedirectView.as_view(pattern_name="dev-signin"), name="home"))

@@ -1,0 +1,96 @@
+"""HTTP API for players: the caller's profile, game names and public profiles."""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clickgame.errors import Forbidden
+from players.models import Player
+from players.selectors import player_get_public
+from players.services import player_get_or_create, player_set_game_name
+
+
+def request_player(request: Request) -> Player:
+    """The player signed in through Telegram initData; 403 for banned players and non-players."""
+    telegram_id = getattr(request.user, "telegram_id", None)
+    if telegram_id is None:
+        raise Forbidden("Sign in through Telegram to play.", code="not_a_player")
+    player = player_get_or_create(
+        telegram_id=telegram_id,
+        first_name=request.user.first_name,
+        username=request.user.username,
+        language_code=request.user.language_code,
+    )
+    if player.is_banned:
+        raise Forbidden("This player is banned.", code="banned")
+    return player
+
+
+class StrictCharField(serializers.CharField):
+    """A CharField that refuses numbers and booleans instead of turning them into text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    game_name = serializers.CharField(allow_null=True)
+    public_name = serializers.CharField()
+    name_status = serializers.CharField()
+    needs_name = serializers.SerializerMethodField()
+    clicks = serializers.IntegerField()
+    seq = serializers.IntegerField(source="last_seq")
+    created_at = serializers.DateTimeField()
+
+    def get_needs_name(self, player: Player) -> bool:
+        """True when the game must ask for a (new) name: none yet, or a moderator refused it."""
+        return not player.game_name or player.name_status == "rejected"
+
+
+class PublicPlayerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    game_name = serializers.CharField(source="public_name")
+    clicks = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+
+class MeApi(APIView):
+    @extend_schema(responses=MeSerializer, operation_id="me_retrieve")
+    def get(self, request: Request) -> Response:
+        """The caller's own profile, including the state of their game name."""
+        return Response(MeSerializer(request_player(request)).data)
+
+
+class GameNameApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        game_name = StrictCharField(trim_whitespace=False, allow_blank=True, max_length=256)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: MeSerializer, 201: MeSerializer},
+        operation_id="users_set_game_name",
+    )
+    def post(self, request: Request) -> Response:
+        """Set (201) or change (200) the caller's game name."""
+        player = request_player(request)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        first = player_set_game_name(player=player, game_name=data.validated_data["game_name"])
+        return Response(
+            MeSerializer(player).data,
+            status=status.HTTP_201_CREATED if first else status.HTTP_200_OK,
+        )
+
+
+class PublicPlayerApi(APIView):
+    @extend_schema(responses=PublicPlayerSerializer, operation_id="user_retrieve")
+    def get(self, request: Request, player_id: int) -> Response:
+        """A player's public profile: game name, clicks and join date."""
+        return Response(PublicPlayerSerializer(player_get_public(player_id=player_id)).data)

@@ -1,0 +1,102 @@
+"""Player use cases: sign-in and game names. Every door (API, bot, admin) calls these."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from clickgame.errors import InvalidInput
+from clickgame.ratelimits import rate_check, rate_count
+from players.models import BlockedWord, NameStatus, Player
+from players.rules import NameRuleError, check_name
+
+# last_seen_at is refreshed at most this often by sign-in, so reads do not turn into writes.
+LAST_SEEN_RESOLUTION = timedelta(seconds=60)
+
+
+def player_get_or_create(
+    *,
+    telegram_id: int,
+    first_name: str = "",
+    username: str = "",
+    language_code: str = "",
+) -> Player:
+    """The player behind a Telegram identity, created on first sight.
+
+    Race-free: two concurrent first requests make one player (the unique telegram_id decides,
+    the loser of the race reads the winner's row). Telegram's private fields follow the latest
+    sign-in.
+    """
+    profile = {
+        "first_name": first_name[:256],
+        "username": username[:64],
+        "language_code": language_code[:16],
+    }
+    now = timezone.now()
+    player, created = Player.objects.get_or_create(
+        telegram_id=telegram_id, defaults={**profile, "last_seen_at": now}
+    )
+    if created:
+        return player
+    changed = [name for name, value in profile.items() if getattr(player, name) != value]
+    if player.last_seen_at is None or now - player.last_seen_at > LAST_SEEN_RESOLUTION:
+        changed.append("last_seen_at")
+        player.last_seen_at = now
+    for name in changed:
+        if name in profile:
+            setattr(player, name, profile[name])
+    if changed:
+        player.save(update_fields=[*changed, "updated_at"])
+    return player
+
+
+def blocked_words() -> list[str]:
+    """The words moderators have blocked in game names."""
+    return list(BlockedWord.objects.values_list("word", flat=True))
+
+
+def game_name_check(*, game_name: str, player_id: int | None = None) -> str:
+    """Validate a proposed game name for a player and return it normalised.
+
+    Raises InvalidInput with `too_short`, `too_long`, `invalid_chars`, `blocked` or `taken`.
+    """
+    if not isinstance(game_name, str):
+        raise InvalidInput("A game name is text.", code="invalid_chars")
+    try:
+        name = check_name(game_name, blocked_words())
+    except NameRuleError as exc:
+        raise InvalidInput(exc.detail, code=exc.code) from exc
+    clash = Player.objects.annotate(lower_name=Lower("game_name")).filter(lower_name=name.lower())
+    if player_id is not None:
+        clash = clash.exclude(pk=player_id)
+    if clash.exists():
+        raise InvalidInput("This game name is taken, please pick another.", code="taken")
+    return name
+
+
+def player_set_game_name(*, player: Player, game_name: str) -> bool:
+    """Set or change a player's game name; return True when it is the player's first name.
+
+    The name goes to moderation as pending (visible meanwhile under post-moderation). Changes
+    are limited to `NAME_CHANGE_RATE` per player; failed attempts do not count.
+    """
+    group, key, rate = "player_rename", str(player.pk), settings.NAME_CHANGE_RATE
+    rate_check(group=group, key=key, rate=rate, increment=False)
+    name = game_name_check(game_name=game_name, player_id=player.pk)
+    first = not player.game_name
+    if name == player.game_name and player.name_status != NameStatus.REJECTED:
+        return first
+    player.game_name = name
+    player.name_status = NameStatus.PENDING
+    player.name_changed_at = timezone.now()
+    try:
+        with transaction.atomic():
+            player.save(update_fields=["game_name", "name_status", "name_changed_at", "updated_at"])
+    except IntegrityError as exc:
+        # Another player took the name between the check and the write: the constraint decides.
+        player.refresh_from_db(fields=["game_name", "name_status", "name_changed_at"])
+        raise InvalidInput("This game name is taken, please pick another.", code="taken") from exc
+    rate_count(group=group, key=key, rate=rate)
+    return first

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from telegram_auth import dev
+
+urlpatterns = [
+    path("dev/signin", dev.dev_signin_page, name="dev-signin"),
+    path("api/dev/initdata", dev.dev_init_data_api, name="dev-initdata"),
+]
