@@ -12,6 +12,8 @@ from clickgame.api_index import ApiIndex
 api_patterns = [
     path("", ApiIndex.as_view(), name="api-index"),
     path("", include("players.urls")),
+    path("", include("clickgame.clicks.urls")),
+    path("", include("leaderboard.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
 ]
 
