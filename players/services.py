@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from clickgame.errors import InvalidInput
+from clickgame.errors import InvalidInput, NotFound
 from clickgame.ratelimits import rate_check, rate_count
 from players.models import BlockedWord, NameStatus, Player
 from players.rules import NameRuleError, check_name
@@ -100,3 +100,69 @@ def player_set_game_name(*, player: Player, game_name: str) -> bool:
         raise InvalidInput("This game name is taken, please pick another.", code="taken") from exc
     rate_count(group=group, key=key, rate=rate)
     return first
+
+
+def _player_for_update(player_id: int) -> Player:
+    """The player row locked for the rest of the transaction, or NotFound."""
+    player = Player.objects.select_for_update().filter(pk=player_id).first()
+    if player is None:
+        raise NotFound("No such player.")
+    return player
+
+
+def player_name_approve(*, player_id: int) -> Player:
+    """Approve a player's current game name (moderator decision); idempotent.
+
+    A rejected name may be approved too, which undoes a mistaken rejection. Raises NotFound for
+    an unknown player and InvalidInput(`no_name`) when the player has no name to approve.
+    """
+    with transaction.atomic():
+        player = _player_for_update(player_id)
+        if not player.game_name:
+            raise InvalidInput("This player has no game name to approve.", code="no_name")
+        if player.name_status != NameStatus.APPROVED:
+            player.name_status = NameStatus.APPROVED
+            player.save(update_fields=["name_status", "updated_at"])
+    return player
+
+
+def player_name_reject(*, player_id: int) -> Player:
+    """Reject a player's current game name (moderator decision); idempotent.
+
+    The name vanishes from every public place at once (they all read `public_game_name`) and the
+    player is asked for a new one (`needs_name`). It stays reserved, so nobody else can take it.
+    Raises NotFound for an unknown player and InvalidInput(`no_name`) when there is no name.
+    """
+    with transaction.atomic():
+        player = _player_for_update(player_id)
+        if not player.game_name:
+            raise InvalidInput("This player has no game name to reject.", code="no_name")
+        if player.name_status != NameStatus.REJECTED:
+            player.name_status = NameStatus.REJECTED
+            player.save(update_fields=["name_status", "updated_at"])
+    return player
+
+
+def player_rename(*, player_id: int, game_name: str) -> Player:
+    """Give a player a new game name chosen by staff; the name is approved at once.
+
+    The same rules as a player's own change apply (length, characters, blocked words, unique),
+    without the player's rate limit. Raises NotFound or InvalidInput with the rule's code.
+    """
+    with transaction.atomic():
+        player = _player_for_update(player_id)
+        name = game_name_check(game_name=game_name, player_id=player.pk)
+        player.game_name = name
+        player.name_status = NameStatus.APPROVED
+        player.name_changed_at = timezone.now()
+        try:
+            with transaction.atomic():
+                player.save(
+                    update_fields=["game_name", "name_status", "name_changed_at", "updated_at"]
+                )
+        except IntegrityError as exc:
+            # Another player took the name between the check and the write: the constraint decides.
+            raise InvalidInput(
+                "This game name is taken, please pick another.", code="taken"
+            ) from exc
+    return player
