@@ -1,0 +1,52 @@
+"""Request guards: body size limit, proxy trust, JSON errors for bad bodies."""
+
+import pytest
+from django.test import override_settings
+
+from clickgame.middleware import client_ip
+from players.models import Player
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "trusted", "expected"),
+    [
+        ("10.0.0.1", "", 0, "10.0.0.1"),
+        ("10.0.0.1", "6.6.6.6", 0, "10.0.0.1"),
+        ("10.0.0.1", "1.2.3.4", 1, "1.2.3.4"),
+        ("10.0.0.1", "6.6.6.6, 1.2.3.4", 1, "1.2.3.4"),
+        ("10.0.0.1", "6.6.6.6, 1.2.3.4, 10.0.0.2", 2, "1.2.3.4"),
+        ("10.0.0.1", "1.2.3.4", 3, "1.2.3.4"),
+    ],
+)
+def test_forwarded_for_is_believed_only_for_trusted_proxies(
+    remote: str, forwarded: str, trusted: int, expected: str
+) -> None:
+    assert client_ip(remote, forwarded, trusted) == expected
+
+
+@override_settings(TRUSTED_PROXY_COUNT=1)
+def test_middleware_rewrites_remote_addr(rf) -> None:
+    from clickgame.middleware import TrustedProxyMiddleware
+
+    seen = {}
+    request = rf.get("/health", HTTP_X_FORWARDED_FOR="6.6.6.6, 1.2.3.4", REMOTE_ADDR="10.0.0.1")
+    TrustedProxyMiddleware(lambda r: seen.setdefault("ip", r.META["REMOTE_ADDR"]))(request)
+    assert seen["ip"] == "1.2.3.4"
+
+
+@pytest.mark.django_db
+def test_oversized_body_is_413_and_changes_nothing(client_for, settings) -> None:
+    client = client_for(10)
+    client.get("/api/me")
+    body = '{"game_name": "' + "a" * (settings.MAX_REQUEST_BODY_BYTES + 10) + '"}'
+    response = client.post("/api/users", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["error"] == "too_large"
+    assert Player.objects.get().game_name is None
+
+
+@pytest.mark.django_db
+def test_unknown_api_method_is_405_json(client_for) -> None:
+    response = client_for(10).delete("/api/me")
+    assert response.status_code == 405
+    assert response.json()["error"] == "method_not_allowed"

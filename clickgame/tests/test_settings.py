@@ -1,0 +1,150 @@
+"""Settings from the environment: embedded default, production guards, documented variables."""
+
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "DEBUG": "False",
+    "SECRET_KEY": "prod-" + "k3y-" * 16,
+    "TELEGRAM_BOT_TOKEN": "7000000001:AAE-production-like-token",
+    "ALLOWED_HOSTS": "game.example.com",
+}
+ENV_READERS = {"str", "bool", "int", "list", "db_url", "float", "url", "cache_url", "json"}
+
+
+def settings_env_reads() -> set[str]:
+    """Every variable name settings.py reads through django-environ's `env`."""
+    tree = ast.parse((ROOT / "clickgame" / "settings.py").read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func
+        is_env_call = (isinstance(func, ast.Name) and func.id == "env") or (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id == "env"
+            and func.attr in ENV_READERS
+        )
+        first = node.args[0]
+        if is_env_call and isinstance(first, ast.Constant) and isinstance(first.value, str):
+            names.add(first.value)
+    return names
+
+
+def documented_variables() -> dict[str, str]:
+    """Variables in .env.example mapped to the comment line just above each."""
+    documented: dict[str, str] = {}
+    comment = ""
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if line.startswith("#"):
+            comment = line.lstrip("# ").strip()
+        elif match := re.match(r"^([A-Z][A-Z0-9_]*)=", line):
+            documented[match.group(1)] = comment
+            comment = ""
+    return documented
+
+
+def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    clean["DJANGO_SETTINGS_MODULE"] = "clickgame.settings"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_settings_read_only_documented_variables() -> None:
+    reads = settings_env_reads()
+    assert len(reads) > 10, "the AST scan found too few env reads; is it still looking?"
+    missing = sorted(reads - set(documented_variables()))
+    assert missing == [], f"add these to .env.example with a comment: {missing}"
+
+
+def test_every_documented_variable_has_a_comment() -> None:
+    uncommented = [name for name, comment in documented_variables().items() if not comment]
+    assert uncommented == []
+
+
+def test_embedded_default_needs_no_environment() -> None:
+    code = (
+        "import django, json; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.DEBUG, s.DATABASES['default']['ENGINE'], "
+        "s.CACHES['default']['BACKEND'], bool(s.TELEGRAM_BOT_TOKEN)]))"
+    )
+    result = run_python(code, {})
+    assert result.returncode == 0, result.stderr
+    debug, engine, cache, has_token = json.loads(result.stdout.strip().splitlines()[-1])
+    assert debug is True
+    assert engine == "django.db.backends.sqlite3"
+    assert cache.endswith("LocMemCache")
+    assert has_token
+
+
+def test_service_urls_switch_to_postgresql_and_redis() -> None:
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'])"
+    )
+    env = {"DATABASE_URL": "postgres://u@db:5432/x", "REDIS_URL": "redis://cache:6379/0"}
+    result = run_python(code, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "django_redis.cache.RedisCache",
+    ]
+
+
+@pytest.mark.parametrize("variable", ["SECRET_KEY", "TELEGRAM_BOT_TOKEN", "ALLOWED_HOSTS"])
+def test_production_refuses_to_start_without_a_required_variable(variable: str) -> None:
+    env = {k: v for k, v in PRODUCTION.items() if k != variable}
+    result = run_python("import django; django.setup()", env)
+    assert result.returncode != 0
+    assert f"{variable} must be set when DEBUG is off" in result.stderr
+
+
+def test_production_passes_the_deploy_check() -> None:
+    code = (
+        "import sys; from django.core.management import execute_from_command_line; "
+        "execute_from_command_line(['manage.py', 'check', '--deploy', '--fail-level', 'WARNING'])"
+    )
+    result = run_python(code, PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_logs_are_json_lines() -> None:
+    code = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('clickgame.test').warning('hello %s', 'world')"
+    )
+    result = run_python(code, PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stderr.strip().splitlines()[-1])
+    assert record["message"] == "hello world"
+    assert record["level"] == "WARNING"
+    assert record["logger"] == "clickgame.test"
+
+
+def test_development_logs_are_readable_lines() -> None:
+    code = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('clickgame.test').warning('hello')"
+    )
+    result = run_python(code, {})
+    line = result.stderr.strip().splitlines()[-1]
+    assert "WARNING" in line and "clickgame.test: hello" in line
+    assert not line.startswith("{")
