@@ -10,7 +10,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 from django_ratelimit.exceptions import Ratelimited
 from redis.exceptions import RedisError
 from rest_framework import exceptions, status
@@ -148,3 +149,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     else:
         response.data = error_body(_first_code(exc.get_codes()), _first_message(exc.detail))
     return response
+
+
+def json_or_html_404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 for unrouted paths: JSON under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_found", "No such API endpoint."), status=404)
+    return page_not_found(request, exception)

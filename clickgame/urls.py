@@ -9,6 +9,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from clickgame import health
 from clickgame.api_index import ApiIndex
 
+handler404 = "clickgame.errors.json_or_html_404"
+
 api_patterns = [
     path("", ApiIndex.as_view(), name="api-index"),
     path("", include("players.urls")),

@@ -50,3 +50,11 @@ def test_unknown_api_method_is_405_json(client_for) -> None:
     response = client_for(10).delete("/api/me")
     assert response.status_code == 405
     assert response.json()["error"] == "method_not_allowed"
+
+
+@pytest.mark.django_db
+def test_unrouted_api_path_is_a_json_404(client, settings) -> None:
+    settings.DEBUG = False
+    response = client.get("/api/no-such-thing")
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
