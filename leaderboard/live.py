@@ -3,6 +3,10 @@
 The board is a sorted set: score = the player's clicks, member = the player's id encoded so that
 equal scores list the earlier player (smaller id) first in ZREVRANGE order. Writers only ever
 ZINCRBY by what they added (never ZADD a value read earlier, which could be stale).
+
+While `leaderboard.rebuild` rebuilds the board, writers also record the members they touched
+(`TOUCHED_KEY`), so the rebuild can re-check exactly those players after it swapped the new board
+in; see `leaderboard.rebuild.board_rebuild` for why that keeps every increment.
 """
 
 from typing import Any
@@ -13,9 +17,25 @@ from redis import Redis
 BOARD_KEY = "lb:board"
 # Set when a full rebuild has finished; if Redis lost its data this key is gone too.
 BOARD_READY_KEY = "lb:ready"
+# The board being built by a rebuild, renamed over BOARD_KEY when complete.
+BOARD_NEW_KEY = "lb:board:new"
+# Present (with a TTL) while a rebuild runs; writers then add their members to TOUCHED_KEY.
+REBUILDING_KEY = "lb:rebuilding"
+TOUCHED_KEY = "lb:touched"
+# Only one rebuild at a time (SET NX with a TTL, value = the holder's token).
+REBUILD_LOCK_KEY = "lb:rebuild:lock"
+# The highest player id known to be on the board; readers add newer players (with 0 clicks).
+KNOWN_MAX_ID_KEY = "lb:known_max_id"
 # Members are MEMBER_BASE - player_id, zero-padded: same width, so string order is number order.
 MEMBER_BASE = 10**13
 MEMBER_WIDTH = 13
+
+# KEYS: board, rebuilding flag, touched set. ARGV: increment, member.
+_ADD_CLICKS_LUA = """
+redis.call('ZINCRBY', KEYS[1], ARGV[1], ARGV[2])
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('SADD', KEYS[3], ARGV[2]) end
+return 1
+"""
 
 
 def redis_client() -> Redis | None:
@@ -39,6 +59,23 @@ def player_id_of(member: bytes | str) -> int:
 
 
 def board_add_clicks(pipe: Any, *, player_id: int, clicks: int) -> None:
-    """Queue the board increment for clicks a player just gained (or lost, if negative)."""
+    """Queue the board increment for clicks a player just gained (or lost, if negative).
+
+    One atomic script: ZINCRBY, and during a rebuild also note the player as touched.
+    """
     if clicks:
-        pipe.zincrby(BOARD_KEY, clicks, member_for(player_id))
+        pipe.eval(
+            _ADD_CLICKS_LUA,
+            3,
+            BOARD_KEY,
+            REBUILDING_KEY,
+            TOUCHED_KEY,
+            clicks,
+            member_for(player_id),
+        )
+
+
+def board_touch(client: Any, *, player_id: int) -> None:
+    """Note a player whose board entry changed outside increments (ban, unban) for a rebuild."""
+    if client.exists(REBUILDING_KEY):
+        client.sadd(TOUCHED_KEY, member_for(player_id))

@@ -22,3 +22,27 @@ class ClickTotalShard(models.Model):
 
     def __str__(self) -> str:
         return f"shard {self.shard}: {self.clicks}"
+
+
+class GlobalStats(models.Model):
+    """The game's headline numbers, kept in one row (pk 1) and refreshed cheaply.
+
+    `total_clicks` is the sum of the click shards (every click ever counted, banned players'
+    included); `total_users` counts visible (not banned) players, as the leaderboard does.
+    `leaderboard.selectors.global_stats()` refreshes the row when it is older than a few seconds;
+    bans, unbans and `recalculate_leaderboard` refresh it at once.
+    """
+
+    SINGLETON_PK = 1
+
+    id = models.SmallIntegerField(primary_key=True, default=SINGLETON_PK)
+    total_clicks = models.BigIntegerField(default=0)
+    total_users = models.BigIntegerField(default=0)
+    last_updated = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "global stats"
+        verbose_name_plural = "global stats"
+
+    def __str__(self) -> str:
+        return f"{self.total_clicks} clicks by {self.total_users} players"

@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from leaderboard import apis
+
+urlpatterns = [
+    path("leaderboard", apis.LeaderboardApi.as_view(), name="leaderboard"),
+]

@@ -1,0 +1,52 @@
+"""HTTP API for the leaderboard."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from leaderboard.selectors import leaderboard_for
+from players.apis import request_player
+
+
+class EntrySerializer(serializers.Serializer):
+    rank = serializers.IntegerField(help_text="1 + players with more clicks (ties share a rank).")
+    player_id = serializers.IntegerField()
+    game_name = serializers.CharField(help_text="Public name; `Player #id` when not shown.")
+    clicks = serializers.IntegerField()
+    share = serializers.FloatField(help_text="Percent of all clicks, unrounded; 0 when none.")
+
+
+class LeaderboardSerializer(serializers.Serializer):
+    total_clicks = serializers.IntegerField()
+    total_players = serializers.IntegerField(help_text="Visible (not banned) players.")
+    top = EntrySerializer(many=True, help_text="The first 5, by clicks then player id.")
+    around = EntrySerializer(
+        many=True,
+        help_text="The player with the entries directly above and below, minus any in `top`; "
+        "empty when the player is in `top`.",
+    )
+    me = EntrySerializer()
+
+
+class LeaderboardApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        user_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "user_id", int, description="Centre the board on this player (default: caller)."
+            )
+        ],
+        responses=LeaderboardSerializer,
+        operation_id="leaderboard_retrieve",
+    )
+    def get(self, request: Request) -> Response:
+        """The top 5 and a player's own place with neighbours (404 for unknown/banned)."""
+        caller = request_player(request)
+        data = self.InputSerializer(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        player_id = data.validated_data.get("user_id", caller.pk)
+        return Response(LeaderboardSerializer(leaderboard_for(player_id=player_id)).data)
