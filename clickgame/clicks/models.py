@@ -24,3 +24,33 @@ class ClickDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.player_id} {self.day}: {self.clicks}"
+
+
+class ClickReset(models.Model):
+    """A staff reset of a player's clicks to zero, kept so history rebuilds stay exact.
+
+    `history_clicks` is the sum of the player's ClickDay clicks at the moment of the reset (taken
+    under the player's row lock): the player's total is always the ClickDay sum minus the
+    `history_clicks` of their latest reset.
+    """
+
+    player = models.ForeignKey(
+        "players.Player", on_delete=models.CASCADE, related_name="click_resets"
+    )
+    clicks_removed = models.BigIntegerField()
+    history_clicks = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(clicks_removed__gte=0), name="clickreset_removed_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(history_clicks__gte=0), name="clickreset_history_non_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["player", "-id"], name="clickreset_player_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.player_id} reset at {self.created_at:%Y-%m-%d %H:%M}: -{self.clicks_removed}"

@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from clickgame.clicks import apis
+
+urlpatterns = [
+    path("clicks", apis.ClickSyncApi.as_view(), name="clicks-sync"),
+]

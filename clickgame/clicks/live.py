@@ -1,0 +1,69 @@
+"""What click sync keeps in Redis: the live board increments and who synced in the last minute.
+
+The database is the source of truth; Redis holds derived data that `recalculate_leaderboard`
+can rebuild. Every function here is a no-op (or returns None) on the embedded default without
+Redis.
+"""
+
+import logging
+from collections.abc import Iterable
+
+from redis.exceptions import RedisError
+
+from leaderboard.live import board_add_clicks, redis_client
+
+logger = logging.getLogger(__name__)
+
+# Sorted set: member = player id, score = unix seconds of the player's latest sync.
+ACTIVE_PLAYERS_KEY = "clicks:active"
+ACTIVE_WINDOW_SECONDS = 60
+# Sorted-set commands per pipeline when many board changes are pushed at once.
+BOARD_BATCH = 10_000
+
+
+def sync_track(*, player_id: int, accepted: int, now: float) -> int | None:
+    """Record one sync in ONE pipeline: board increment, activity; return active players.
+
+    Returns None without Redis. Raises RedisError when Redis fails; the caller decides.
+    """
+    client = redis_client()
+    if client is None:
+        return None
+    pipe = client.pipeline(transaction=False)
+    board_add_clicks(pipe, player_id=player_id, clicks=accepted)
+    pipe.zadd(ACTIVE_PLAYERS_KEY, {str(player_id): now})
+    pipe.zremrangebyscore(ACTIVE_PLAYERS_KEY, "-inf", f"({now - ACTIVE_WINDOW_SECONDS}")
+    # Nobody syncing for two windows: the key goes away by itself.
+    pipe.expire(ACTIVE_PLAYERS_KEY, 2 * ACTIVE_WINDOW_SECONDS)
+    pipe.zcard(ACTIVE_PLAYERS_KEY)
+    return int(pipe.execute()[-1])
+
+
+def active_players_count(*, now: float) -> int | None:
+    """Players whose latest sync is at most a minute old, from Redis; None without Redis."""
+    client = redis_client()
+    if client is None:
+        return None
+    return int(client.zcount(ACTIVE_PLAYERS_KEY, now - ACTIVE_WINDOW_SECONDS, "+inf"))
+
+
+def board_apply(changes: Iterable[tuple[int, int]], *, reason: str) -> bool:
+    """Add `(player_id, clicks)` changes to the live board after the database committed them.
+
+    A Redis failure is logged, not raised: the database already holds the truth and
+    `recalculate_leaderboard` heals the board. Returns False when the board missed changes.
+    """
+    client = redis_client()
+    if client is None:
+        return True
+    try:
+        pipe = client.pipeline(transaction=False)
+        for queued, (player_id, clicks) in enumerate(changes, start=1):
+            board_add_clicks(pipe, player_id=player_id, clicks=clicks)
+            if queued % BOARD_BATCH == 0:
+                pipe.execute()
+        pipe.execute()
+    except RedisError:
+        logger.exception("live board missed changes (%s); run recalculate_leaderboard", reason)
+        return False
+    return True
