@@ -23,6 +23,7 @@ from clickgame.clicks.live import board_apply, sync_track
 from clickgame.clicks.models import ClickDay, ClickReset
 from clickgame.clicks.rules import (
     MAX_SYNC_INTERVAL_MS,
+    TOLERANCE,
     ClickCap,
     apply_cap,
     sync_interval_ms,
@@ -164,6 +165,7 @@ def _apply_postgresql(*, telegram_id: int, seq: int, count: int, now: float) -> 
         "day": now_at.date(),
         "rate": cap.rate,
         "burst": cap.burst,
+        "tolerance": TOLERANCE,
     }
     with connection.cursor() as cursor:
         cursor.execute(SYNC_STATEMENT, params)

@@ -19,8 +19,11 @@ _REFILLED = (
     "LEAST(%(burst)s::float8, p.click_allowance"
     " + %(rate)s::float8 * GREATEST(0::float8, %(now)s::float8 - p.click_allowance_at))"
 )
-# rules.apply_cap's accepted = min(count, max(0, floor(refilled))).
-_ACCEPTED = f"LEAST(%(count)s::bigint, GREATEST(0::float8, FLOOR({_REFILLED}))::bigint)"
+# rules.apply_cap's accepted = min(count, max(0, floor(refilled + tolerance))).
+_ACCEPTED = (
+    f"LEAST(%(count)s::bigint,"
+    f" GREATEST(0::float8, FLOOR({_REFILLED} + %(tolerance)s::float8))::bigint)"
+)
 
 
 def _sync_statement() -> str:
