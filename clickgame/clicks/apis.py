@@ -26,46 +26,52 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-class ErrorSerializer(serializers.Serializer):
+class ClickSyncErrorSerializer(serializers.Serializer):
     error = serializers.CharField(help_text="Machine-readable error code.")
     detail = serializers.CharField(help_text="Human-readable explanation.")
 
 
+class ClickSyncInputSerializer(serializers.Serializer):
+    seq = StrictIntegerField(
+        min_value=1, max_value=MAX_SEQ, help_text="Batch number, +1 per new batch."
+    )
+    count = StrictIntegerField(
+        min_value=0, help_text="Clicks in this batch, at most MAX_CLICKS_PER_SYNC."
+    )
+
+    def validate_count(self, value: int) -> int:
+        # Checked here, not as max_value, so the setting is read per request.
+        if value > settings.MAX_CLICKS_PER_SYNC:
+            raise serializers.ValidationError(
+                f"At most {settings.MAX_CLICKS_PER_SYNC} clicks per sync.", code="max_value"
+            )
+        return value
+
+
+class ClickSyncOutputSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField(help_text="Clicks of this batch that were counted.")
+    rejected = serializers.IntegerField(help_text="Clicks over the anti-cheat allowance.")
+    duplicate = serializers.BooleanField(help_text="The seq was applied before; nothing new.")
+    seq = serializers.IntegerField(help_text="The last applied seq.")
+    clicks = serializers.IntegerField(help_text="The player's total clicks.")
+    total_clicks = serializers.IntegerField(help_text="All players' clicks together.")
+    sync_interval_ms = serializers.IntegerField(help_text="Wait this long before next sync.")
+
+
 class ClickSyncApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        seq = StrictIntegerField(
-            min_value=1, max_value=MAX_SEQ, help_text="Batch number, +1 per new batch."
-        )
-        count = StrictIntegerField(
-            min_value=0, help_text="Clicks in this batch, at most MAX_CLICKS_PER_SYNC."
-        )
-
-        def validate_count(self, value: int) -> int:
-            # Checked here, not as max_value, so the setting is read per request.
-            if value > settings.MAX_CLICKS_PER_SYNC:
-                raise serializers.ValidationError(
-                    f"At most {settings.MAX_CLICKS_PER_SYNC} clicks per sync.", code="max_value"
-                )
-            return value
-
-    class OutputSerializer(serializers.Serializer):
-        accepted = serializers.IntegerField(help_text="Clicks of this batch that were counted.")
-        rejected = serializers.IntegerField(help_text="Clicks over the anti-cheat allowance.")
-        duplicate = serializers.BooleanField(help_text="The seq was applied before; nothing new.")
-        seq = serializers.IntegerField(help_text="The last applied seq.")
-        clicks = serializers.IntegerField(help_text="The player's total clicks.")
-        total_clicks = serializers.IntegerField(help_text="All players' clicks together.")
-        sync_interval_ms = serializers.IntegerField(help_text="Wait this long before next sync.")
-
     @extend_schema(
         operation_id="clicks_sync",
-        request=InputSerializer,
+        request=ClickSyncInputSerializer,
         responses={
-            200: OutputSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="Invalid seq or count."),
-            403: OpenApiResponse(ErrorSerializer, description="Banned, or not a player."),
-            429: OpenApiResponse(ErrorSerializer, description="Too many syncs; see Retry-After."),
-            503: OpenApiResponse(ErrorSerializer, description="Server degraded; see Retry-After."),
+            200: ClickSyncOutputSerializer,
+            400: OpenApiResponse(ClickSyncErrorSerializer, description="Invalid seq or count."),
+            403: OpenApiResponse(ClickSyncErrorSerializer, description="Banned, or not a player."),
+            429: OpenApiResponse(
+                ClickSyncErrorSerializer, description="Too many syncs; see Retry-After."
+            ),
+            503: OpenApiResponse(
+                ClickSyncErrorSerializer, description="Server degraded; see Retry-After."
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -78,7 +84,7 @@ class ClickSyncApi(APIView):
         except ConnectionInterrupted as exc:
             # django-redis wraps Redis errors in its own exception; Redis down means 503.
             raise ServiceUnavailable() from exc
-        data = self.InputSerializer(data=request.data)
+        data = ClickSyncInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = clicks_sync(
             telegram_id=telegram_id,
@@ -88,4 +94,4 @@ class ClickSyncApi(APIView):
             username=request.user.username,
             language_code=request.user.language_code,
         )
-        return Response(self.OutputSerializer(result).data)
+        return Response(ClickSyncOutputSerializer(result).data)

@@ -13,14 +13,20 @@ from leaderboard.live import BOARD_KEY, member_for, redis_client
 from leaderboard.models import ClickTotalShard
 from players.models import Player
 
-postgres_only = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL)"),
-]
-redis_only = [
-    pytest.mark.redis,
-    pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis (REDIS_URL)"),
-]
+_needs_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL)"
+)
+_needs_redis = pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis (REDIS_URL)")
+
+
+def postgres_only(test: Callable) -> Callable:
+    """Mark a test `postgres` and skip it on the embedded SQLite default."""
+    return pytest.mark.postgres(_needs_postgres(test))
+
+
+def redis_only(test: Callable) -> Callable:
+    """Mark a test `redis` and skip it on the embedded local-memory cache."""
+    return pytest.mark.redis(_needs_redis(test))
 
 
 @pytest.fixture
