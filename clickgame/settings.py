@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "leaderboard",
     "clickgame.clicks",
     "telegram_auth",
+    "clickgame.miniapp",
 ]
 
 MIDDLEWARE = [

@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from clickgame import health
@@ -27,8 +26,6 @@ urlpatterns = [
     path("ready", health.ready, name="ready"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("", include("telegram_auth.urls")),
+    # Last: the Mini App entry at MINI_APP_PATH, its Godot files and the light client.
+    path("", include("clickgame.miniapp.urls")),
 ]
-
-if settings.DEBUG:
-    # Until a Mini App page is served, the dev sign-in is the front door in development.
-    urlpatterns.append(path("", RedirectView.as_view(pattern_name="dev-signin"), name="home"))
