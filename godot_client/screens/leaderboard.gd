@@ -1,0 +1,97 @@
+class_name LeaderboardScreen
+extends Control
+## The leaderboard: the top 5 with their shares, a separator, then the player's own place with
+## the players around them, the player's row highlighted. Refreshes while it is shown and the
+## player is here.
+
+## The player asked to go back (the in-game button; Telegram's back button goes through App).
+signal closed
+
+const BOARD_ROW := preload("res://screens/board_row.tscn")
+
+var _player_id := 0
+var _activity: ActivityMonitor
+var _refreshing := false
+var _has_board := false
+
+@onready var _back_button: Button = %BackButton
+@onready var _summary: Label = %Summary
+@onready var _status: Label = %Status
+@onready var _rows: VBoxContainer = %Rows
+@onready var _refresh_timer: Timer = %RefreshTimer
+
+
+## Hands the screen the player to highlight; call before adding it to the tree.
+func setup(player_id: int, activity: ActivityMonitor) -> void:
+	_player_id = player_id
+	_activity = activity
+
+
+func _ready() -> void:
+	# Inside Telegram its own back button is used; a browser tab or the editor needs ours.
+	_back_button.visible = not Telegram.has_back_button()
+	_back_button.pressed.connect(_on_back_button_pressed)
+	_activity.became_active.connect(_update_polling)
+	_activity.became_inactive.connect(_update_polling)
+	visibility_changed.connect(_update_polling)
+	_refresh_timer.timeout.connect(_refresh)
+	_update_polling()
+
+
+func _on_back_button_pressed() -> void:
+	closed.emit()
+
+
+func _update_polling() -> void:
+	var polling := is_visible_in_tree() and _activity.is_active
+	if polling and _refresh_timer.is_stopped():
+		_refresh()
+		_refresh_timer.start()
+	elif not polling:
+		_refresh_timer.stop()
+
+
+func _refresh() -> void:
+	if _refreshing:
+		return
+	_refreshing = true
+	if not _has_board:
+		_show_status("Loading...")
+	var response: ApiResponse = await Api.fetch_leaderboard()
+	_refreshing = false
+	if response.is_ok():
+		_status.hide()
+		_show_board(ApiModels.Board.new(response.data))
+	elif _has_board:
+		_show_status("Offline: this is the last board we saw.")
+	else:
+		_show_status("The leaderboard can't be loaded right now. It retries by itself.")
+
+
+func _show_board(board: ApiModels.Board) -> void:
+	_has_board = true
+	_summary.text = (
+		"%s players, %s clicks together"
+		% [NumberFormat.grouped(board.total_players), NumberFormat.grouped(board.total_clicks)]
+	)
+	for child: Node in _rows.get_children():
+		_rows.remove_child(child)
+		child.queue_free()
+	for entry: ApiModels.BoardEntry in board.top:
+		_add_row(entry)
+	# `around` holds the player and their neighbours, minus anyone already in the top 5.
+	if not board.around.is_empty():
+		_rows.add_child(HSeparator.new())
+		for entry: ApiModels.BoardEntry in board.around:
+			_add_row(entry)
+
+
+func _add_row(entry: ApiModels.BoardEntry) -> void:
+	var row: BoardRow = BOARD_ROW.instantiate()
+	_rows.add_child(row)
+	row.show_entry(entry, entry.player_id == _player_id)
+
+
+func _show_status(message: String) -> void:
+	_status.text = message
+	_status.show()

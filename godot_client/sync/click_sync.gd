@@ -1,0 +1,262 @@
+class_name ClickSync
+extends Node
+## Counts taps at once and delivers them to POST /api/clicks in batches.
+##
+## Protocol: one batch in flight at a time; every new batch takes the next `seq`; a batch that
+## failed is re-sent with the same `seq` (the server applies a seq once); the server's
+## `sync_interval_ms` paces batches, `Retry-After` pauses them, other failures back off
+## exponentially with jitter. The shown count is the server's plus everything not yet confirmed,
+## so tapping never waits for the network, and it follows the server when clicks are rejected.
+
+## The shown clicks or totals changed.
+signal counts_changed
+signal state_changed(state: State)
+
+## ONLINE: everything confirmed. SYNCING: taps on their way. OFFLINE: the last attempt failed and
+## taps wait (saved) for the next one. STOPPED: not started, or the session ended.
+enum State { ONLINE, SYNCING, OFFLINE, STOPPED }
+
+## Pause before the first batch, until the server says how often to sync.
+const FIRST_INTERVAL_MS := 1000
+## Never sync more often than this, whatever a reply says.
+const MIN_INTERVAL_MS := 250
+const BACKOFF_BASE_SECONDS := 1.0
+const BACKOFF_MAX_SECONDS := 60.0
+## Unsent taps are written to user:// at most this often while tapping (and always on pause).
+const SAVE_EVERY_MSEC := 1000
+
+var state: State = State.STOPPED
+## The player's clicks as the server last confirmed them.
+var server_clicks := 0
+## Everybody's clicks as the server last reported them.
+var total_clicks := 0
+
+var _player_id := 0
+var _pending := 0
+var _batch_seq := 0
+var _batch_count := 0
+var _batch_attempts := 0
+var _next_seq := 1
+var _max_batch := ApiContract.limit("max_clicks_per_sync")
+var _interval_ms := FIRST_INTERVAL_MS
+var _failures := 0
+var _not_before_msec := 0
+var _in_flight := false
+var _saved_at_msec := 0
+var _store := PendingStore.new()
+var _timer := Timer.new()
+
+
+func _ready() -> void:
+	_timer.one_shot = true
+	_timer.timeout.connect(_send)
+	add_child(_timer)
+
+
+func _notification(what: int) -> void:
+	if what == NOTIFICATION_WM_CLOSE_REQUEST or what == NOTIFICATION_APPLICATION_PAUSED:
+		_save()
+
+
+## Starts syncing for a player, picking up what an earlier launch left unsent.
+## [param last_seq] is the last batch the server applied (GET /api/me `seq`).
+func start(player_id: int, clicks: int, last_seq: int) -> void:
+	_player_id = player_id
+	server_clicks = clicks
+	var saved := _store.load_for(player_id)
+	_pending = saved["pending"]
+	if saved["batch_seq"] > last_seq:
+		_batch_seq = saved["batch_seq"]
+		_batch_count = saved["batch_count"]
+	else:
+		# Applied before the app closed (its reply was lost): `clicks` already holds it.
+		_batch_seq = 0
+		_batch_count = 0
+	_batch_attempts = 1 if _batch_seq > 0 else 0
+	_next_seq = maxi(saved["next_seq"], maxi(last_seq, _batch_seq) + 1)
+	_not_before_msec = Time.get_ticks_msec() + FIRST_INTERVAL_MS
+	_set_state(State.ONLINE)
+	_update_state()
+	counts_changed.emit()
+	_schedule()
+
+
+## Stops for good (session ended); unsent taps stay saved for the next launch.
+func stop() -> void:
+	_timer.stop()
+	_save()
+	_set_state(State.STOPPED)
+
+
+func tap() -> void:
+	if state == State.STOPPED:
+		return
+	_pending += 1
+	_update_state()
+	counts_changed.emit()
+	if Time.get_ticks_msec() - _saved_at_msec >= SAVE_EVERY_MSEC:
+		_save()
+	_schedule()
+
+
+## Sends what is waiting now, ignoring the pacing: the app is going to the background, where
+## browsers pause timers.
+func flush() -> void:
+	_save()
+	if state != State.STOPPED and not _in_flight and unconfirmed() > 0:
+		_timer.stop()
+		_send()
+
+
+## Everybody's total as another reply (the leaderboard) saw it. That reply may be older than
+## the last sync's, so the larger number wins until the next sync sets the total again.
+func note_total(total: int) -> void:
+	total_clicks = maxi(total_clicks, total)
+	counts_changed.emit()
+
+
+## Taps the server has not confirmed yet (waiting or in flight).
+func unconfirmed() -> int:
+	return _pending + _batch_count
+
+
+func shown_clicks() -> int:
+	return server_clicks + unconfirmed()
+
+
+func shown_total() -> int:
+	return maxi(total_clicks, server_clicks) + unconfirmed()
+
+
+## The player's percent of all clicks, counting their unconfirmed taps on both sides.
+func shown_share() -> float:
+	var total := shown_total()
+	return 100.0 * shown_clicks() / total if total > 0 else 0.0
+
+
+## Seconds to wait after the [param failures]-th failure in a row: doubling from
+## BACKOFF_BASE_SECONDS up to BACKOFF_MAX_SECONDS, then "equal jitter" ([param roll] in 0..1)
+## so clients that failed together do not come back together.
+static func backoff_seconds(failures: int, roll: float) -> float:
+	var ceiling := minf(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * pow(2.0, maxi(failures, 1) - 1))
+	return ceiling * (0.5 + 0.5 * clampf(roll, 0.0, 1.0))
+
+
+func _schedule() -> void:
+	if state == State.STOPPED or _in_flight or not _timer.is_stopped() or unconfirmed() == 0:
+		return
+	var wait_seconds := (_not_before_msec - Time.get_ticks_msec()) / 1000.0
+	_timer.start(maxf(wait_seconds, 0.05))
+
+
+func _send() -> void:
+	if state == State.STOPPED or _in_flight:
+		return
+	if _batch_seq == 0:
+		if _pending == 0:
+			return
+		_batch_count = mini(_pending, _max_batch)
+		_pending -= _batch_count
+		_batch_seq = _next_seq
+		_next_seq += 1
+		_batch_attempts = 0
+	_batch_attempts += 1
+	_save()
+	_in_flight = true
+	_update_state()
+	var response: ApiResponse = await Api.sync_clicks(_batch_seq, _batch_count)
+	_in_flight = false
+	_handle(response)
+	_schedule()
+
+
+func _handle(response: ApiResponse) -> void:
+	if response.is_ok():
+		_apply(ApiModels.SyncResult.new(response.data))
+	elif response.status == 401 or response.status == 403:
+		stop()
+	elif response.status == 429:
+		# Not a failure: the server asks for a pause, the batch waits with its seq.
+		_pause(response.retry_after if response.retry_after > 0 else _interval_ms / 1000.0)
+	elif response.status == 400:
+		_refuse_batch()
+	else:
+		_failures += 1
+		_pause(maxf(backoff_seconds(_failures, randf()), response.retry_after))
+	_update_state()
+
+
+func _apply(result: ApiModels.SyncResult) -> void:
+	if result.duplicate and _batch_attempts == 1:
+		# This seq never reached the server before, yet it is taken (another device synced
+		# meanwhile): keep the taps and send them again under the next free seq.
+		_pending += _batch_count
+	print_verbose(
+		(
+			"clicks sync seq=%d accepted=%d rejected=%d duplicate=%s"
+			% [_batch_seq, result.accepted, result.rejected, result.duplicate]
+		)
+	)
+	# Rejected clicks (over the anti-cheat cap) need nothing more: `clicks` is the server's
+	# number, so the counter settles on it quietly.
+	server_clicks = result.clicks
+	total_clicks = result.total_clicks
+	_batch_seq = 0
+	_batch_count = 0
+	_next_seq = maxi(_next_seq, result.seq + 1)
+	_interval_ms = maxi(result.sync_interval_ms, MIN_INTERVAL_MS)
+	_failures = 0
+	_pause(_interval_ms / 1000.0)
+	_save()
+	counts_changed.emit()
+
+
+## A 400 means the server will never take this batch as it is (nothing of it was applied). The
+## only way the client can cause one is a batch above a lowered MAX_CLICKS_PER_SYNC: its taps go
+## back to the waiting ones and leave in halves, under a new seq (the server accepts a seq that
+## skips ahead). A single refused click is dropped rather than retried forever.
+func _refuse_batch() -> void:
+	if _batch_count > 1:
+		_max_batch = maxi(floori(_batch_count / 2.0), 1)
+		_pending += _batch_count
+	else:
+		push_warning("The server refused a click batch; dropping it.")
+	_batch_count = 0
+	_batch_seq = 0
+	_save()
+	counts_changed.emit()
+
+
+func _pause(seconds: float) -> void:
+	_not_before_msec = Time.get_ticks_msec() + int(seconds * 1000.0)
+
+
+func _save() -> void:
+	if _player_id == 0:
+		return
+	_saved_at_msec = Time.get_ticks_msec()
+	var values := {
+		"pending": _pending,
+		"batch_seq": _batch_seq,
+		"batch_count": _batch_count,
+		"next_seq": _next_seq,
+	}
+	_store.save_for(_player_id, values)
+
+
+## Derives the shown state from the sync's progress; a stopped sync stays stopped until start().
+func _update_state() -> void:
+	if state == State.STOPPED:
+		return
+	if _failures > 0:
+		_set_state(State.OFFLINE)
+	elif unconfirmed() > 0:
+		_set_state(State.SYNCING)
+	else:
+		_set_state(State.ONLINE)
+
+
+func _set_state(new_state: State) -> void:
+	if new_state != state:
+		state = new_state
+		state_changed.emit(new_state)
