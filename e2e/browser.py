@@ -62,10 +62,16 @@ def find_chromium() -> tuple[str, str] | None:
     return (binary, driver) if binary and driver else None
 
 
-def launch(binary: str, driver_path: str, *, profile_root: Path) -> WebDriver:
-    """A fresh headless Chromium with its own new profile directory."""
+def launch(
+    binary: str, driver_path: str, *, profile_root: Path, page_load_strategy: str = "normal"
+) -> WebDriver:
+    """A fresh headless Chromium with its own new profile directory.
+
+    `page_load_strategy="eager"` returns from `get()` at DOMContentLoaded, before async scripts.
+    """
     options = webdriver.ChromeOptions()
     options.binary_location = binary
+    options.page_load_strategy = page_load_strategy
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
     profile = tempfile.mkdtemp(prefix="chromium-", dir=profile_root)

@@ -27,12 +27,12 @@ def chromium() -> tuple[str, str]:
 
 
 @pytest.fixture
-def open_browser(chromium: tuple[str, str], tmp_path: Path) -> Iterator[Callable[[], WebDriver]]:
+def open_browser(chromium: tuple[str, str], tmp_path: Path) -> Iterator[Callable[..., WebDriver]]:
     """Start a fresh headless Chromium (one per player); all are closed after the test."""
     drivers: list[WebDriver] = []
 
-    def make() -> WebDriver:
-        driver = launch(*chromium, profile_root=tmp_path)
+    def make(*, page_load_strategy: str = "normal") -> WebDriver:
+        driver = launch(*chromium, profile_root=tmp_path, page_load_strategy=page_load_strategy)
         drivers.append(driver)
         return driver
 
