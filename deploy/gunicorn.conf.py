@@ -50,7 +50,7 @@ def default_workers(cpus: int) -> int:
     return 2 * cpus + 1
 
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+bind = "0.0.0.0:8000"
 wsgi_app = "clickgame.wsgi:application"
 workers = _env_int("WEB_CONCURRENCY", default_workers(usable_cpus()))
 # Threads let a worker keep serving while one request waits on Telegram (webhook) or the database.
@@ -68,7 +68,7 @@ max_requests = _env_int("GUNICORN_MAX_REQUESTS", 1000)
 max_requests_jitter = max(1, max_requests // 10)
 
 # Only nginx reaches this port (it is not published), so its X-Forwarded-Proto is believed.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+forwarded_allow_ips = "*"
 # Heartbeat files in memory, not on the container's overlay filesystem.
 SHARED_MEMORY = Path("/dev/shm")  # noqa: S108 (a directory for gunicorn, not a temp file name)
 worker_tmp_dir = str(SHARED_MEMORY) if SHARED_MEMORY.is_dir() else None
