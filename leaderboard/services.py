@@ -5,7 +5,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
-from django.utils import timezone
 
 from clickgame.errors import NotFound
 from leaderboard import live
@@ -22,24 +21,30 @@ def _stats_expire() -> None:
     GlobalStats.objects.filter(pk=GlobalStats.SINGLETON_PK).update(last_updated=_LONG_AGO)
 
 
-def _board_remove(player_id: int) -> None:
-    client = live.redis_client()
-    if client is not None:
-        client.zrem(live.BOARD_KEY, live.member_for(player_id))
-        live.board_touch(client, player_id=player_id)
-
-
 def player_ban(*, player_id: int) -> Player:
     """Ban a player: off the board and out of every count at once. Idempotent.
 
-    The live entry is removed after the ban is committed, so no reader can put the player back
-    from a not-yet-banned row. Raises NotFound for an unknown player.
+    The live entry is removed while the ban's row lock is held, so a ban and an unban in one
+    transaction leave the board as the database. A click sync committed just before the ban can
+    still land its increment a moment after the removal; readers drop such an entry when they
+    would show it (`selectors.leaderboard_for`) and `recalculate_leaderboard` removes it.
+    Raises NotFound for an unknown player.
     """
-    if not Player.objects.filter(pk=player_id).update(is_banned=True, updated_at=timezone.now()):
-        raise NotFound(f"No player {player_id}.")
-    transaction.on_commit(lambda: _board_remove(player_id))
+    client = live.redis_client()
+    with transaction.atomic():
+        player = Player.objects.select_for_update().filter(pk=player_id).first()
+        if player is None:
+            raise NotFound(f"No player {player_id}.")
+        if not player.is_banned:
+            player.is_banned = True
+            player.save(update_fields=["is_banned", "updated_at"])
+        if client is not None:
+            client.zrem(live.BOARD_KEY, live.member_for(player_id))
+    if client is not None:
+        # After the commit: a rebuild that read the row before the ban re-checks it.
+        live.board_touch(client, player_id=player_id)
     _stats_expire()
-    return Player.objects.get(pk=player_id)
+    return player
 
 
 def player_unban(*, player_id: int) -> Player:

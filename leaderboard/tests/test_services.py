@@ -1,0 +1,137 @@
+"""Bans, unbans, GlobalStats and the recalculation service."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from clickgame.errors import NotFound
+from leaderboard.models import GlobalStats
+from leaderboard.selectors import global_stats, leaderboard_for
+from leaderboard.services import leaderboard_recalculate, player_ban, player_unban
+from leaderboard.tests.board_data import add_clicks, make_player, reference_board
+from players.models import Player
+
+pytestmark = pytest.mark.django_db
+
+
+def test_ban_takes_the_player_off_the_board_at_once(
+    board_after_setup, django_capture_on_commit_callbacks
+):
+    top, middle, low = (make_player(clicks=c) for c in (30, 20, 10))
+    board = board_after_setup()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        banned = player_ban(player_id=top.pk)
+
+    assert banned.is_banned
+    answer = leaderboard_for(player_id=low.pk, board=board)
+    assert [e["player_id"] for e in answer["top"]] == [middle.pk, low.pk]
+    assert answer["total_players"] == 2
+    assert answer["me"]["rank"] == 2
+    with pytest.raises(NotFound):
+        leaderboard_for(player_id=top.pk, board=board)
+
+
+def test_unban_restores_the_player_with_current_clicks(
+    board_after_setup, django_capture_on_commit_callbacks
+):
+    returning = make_player(clicks=50, is_banned=True)
+    other = make_player(clicks=40)
+    board = board_after_setup()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        player = player_unban(player_id=returning.pk)
+
+    assert not player.is_banned
+    answer = leaderboard_for(player_id=other.pk, board=board)
+    assert answer == reference_board(other.pk)
+    assert answer["top"][0]["player_id"] == returning.pk
+    assert answer["top"][0]["clicks"] == 50
+
+
+def test_ban_and_unban_are_idempotent(board_after_setup, django_capture_on_commit_callbacks):
+    player, other = make_player(clicks=7), make_player(clicks=3)
+    board = board_after_setup()
+    client = getattr(board, "client", None)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        player_ban(player_id=player.pk)
+        player_ban(player_id=player.pk)
+        player_unban(player_id=player.pk)
+        player_unban(player_id=player.pk)
+    add_clicks(player.pk, 2, client=client)
+
+    answer = leaderboard_for(player_id=player.pk, board=board)
+    assert answer == reference_board(player.pk)
+    assert answer["me"]["clicks"] == 9
+    assert answer["total_players"] == 2
+    assert other.pk in [e["player_id"] for e in answer["top"]]
+
+
+def test_banning_or_unbanning_an_unknown_player_changes_nothing():
+    player = make_player(clicks=4)
+
+    with pytest.raises(NotFound):
+        player_ban(player_id=player.pk + 1000)
+    with pytest.raises(NotFound):
+        player_unban(player_id=player.pk + 1000)
+
+    assert list(Player.objects.values_list("pk", "is_banned", "clicks")) == [(player.pk, False, 4)]
+
+
+def test_global_stats_count_all_clicks_and_visible_players():
+    make_player(clicks=5)
+    make_player(clicks=7)
+    make_player(clicks=11, is_banned=True)
+
+    stats = global_stats()
+
+    assert (stats.total_clicks, stats.total_users) == (23, 2)
+    stored = GlobalStats.objects.get()
+    assert (stored.total_clicks, stored.total_users) == (23, 2)
+    assert timezone.now() - stored.last_updated < timedelta(seconds=5)
+
+
+def test_fresh_global_stats_are_not_recomputed_on_every_read():
+    make_player(clicks=5)
+    first = global_stats()
+    make_player(clicks=1)
+
+    assert global_stats().total_users == first.total_users == 1
+    assert global_stats(max_age=timedelta(0)).total_users == 2
+
+
+def test_a_ban_makes_the_next_global_stats_read_exact(django_capture_on_commit_callbacks):
+    player = make_player(clicks=5)
+    make_player(clicks=1)
+    assert global_stats().total_users == 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        player_ban(player_id=player.pk)
+
+    assert global_stats().total_users == 1
+
+
+def test_recalculation_refreshes_global_stats_and_reports_players(settings):
+    make_player(clicks=3)
+    make_player(clicks=4, is_banned=True)
+    messages: list[str] = []
+
+    report = leaderboard_recalculate(progress=messages.append)
+
+    assert report.players == 1
+    assert report.backend == ("redis" if settings.REDIS_URL else "sql")
+    stats = GlobalStats.objects.get()
+    assert (stats.total_clicks, stats.total_users) == (7, 1)
+    assert any("global stats: 7 clicks, 1 players" in m for m in messages)
+
+
+def test_dry_run_recalculation_does_not_touch_global_stats():
+    make_player(clicks=3)
+
+    report = leaderboard_recalculate(dry_run=True)
+
+    assert report.dry_run
+    assert report.players == 1
+    assert not GlobalStats.objects.exists()
