@@ -20,6 +20,7 @@ import tarfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -1055,3 +1056,141 @@ def test_client_image_exports_a_preset_that_exists() -> None:
     assert default
     assert default.group(1) in names
     assert platforms[names.index(default.group(1))] == "Web"
+
+
+# --- PostgreSQL backup and restore (the commands in docs/deploy.md) ------------------------------
+
+
+def documented_backup_commands() -> tuple[str, str]:
+    """The pg_dump and pg_restore commands docs/deploy.md runs inside the db container."""
+    text = (ROOT / "docs" / "deploy.md").read_text()
+    dump = re.search(r"docker compose exec -T db sh -c '(pg_dump [^']+)' >", text)
+    restore = re.search(r"docker compose exec -T db sh -c '(pg_restore [^']+)' <", text)
+    assert dump and restore, "docs/deploy.md lost its backup or restore command"
+    return dump.group(1), restore.group(1)
+
+
+def database_fingerprint(connection: Any) -> dict[str, Any]:
+    """Each public table's row count and content hash, and the schema's indexes and constraints."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
+        tables = [row[0] for row in cursor.fetchall()]
+        contents = {}
+        for table in tables:
+            cursor.execute(
+                f"SELECT count(*), md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) "  # noqa: S608 (names from pg_tables)
+                f'FROM "{table}" t'
+            )
+            contents[table] = cursor.fetchone()
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1")
+        indexes = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE connamespace = 'public'::regnamespace ORDER BY 1"
+        )
+        constraints = cursor.fetchall()
+    return {"contents": contents, "indexes": indexes, "constraints": constraints}
+
+
+@pytest.mark.postgres
+def test_documented_pg_dump_and_pg_restore_round_trip_the_database(tmp_path: Path) -> None:
+    import psycopg  # only this test talks to PostgreSQL directly
+    from psycopg import sql
+
+    url = urllib.parse.urlsplit(os.environ.get("DATABASE_URL", ""))
+    if url.scheme not in ("postgres", "postgresql"):
+        pytest.skip("needs DATABASE_URL pointing at PostgreSQL")
+    pg_dump, pg_restore = shutil.which("pg_dump"), shutil.which("pg_restore")
+    if not pg_dump or not pg_restore:
+        pytest.skip("pg_dump is not installed: apt-get install postgresql-client")
+    server = {
+        "host": url.hostname or "127.0.0.1",
+        "port": url.port or 5432,
+        "user": urllib.parse.unquote(url.username or "postgres"),
+        "password": urllib.parse.unquote(url.password or ""),
+    }
+    admin = psycopg.connect(dbname="postgres", autocommit=True, **server)
+    version = re.search(r"\(PostgreSQL\) (\d+)", run([pg_dump, "--version"]).stdout)
+    assert version, "pg_dump --version printed no version"
+    client_major = int(version.group(1))
+    server_major = admin.info.server_version // 10000
+    if client_major < server_major:
+        admin.close()
+        pytest.skip(f"pg_dump {client_major} cannot dump a PostgreSQL {server_major} server")
+
+    base_name = url.path.lstrip("/") or "clickgame"
+    source, fresh = f"{base_name}_backup_src", f"{base_name}_backup_dst"
+    dump_command, restore_command = documented_backup_commands()
+    auth = {
+        "PGHOST": server["host"],
+        "PGPORT": str(server["port"]),
+        "PGPASSWORD": server["password"],
+    }
+    shell_env = {"PATH": os.environ["PATH"], "POSTGRES_USER": server["user"], **auth}
+
+    def recreate(name: str) -> None:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+    try:
+        recreate(source)
+        recreate(fresh)
+        source_url = url._replace(path=f"/{source}").geturl()
+        django_env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+        django_env["DATABASE_URL"] = source_url
+        for command in (["migrate", "--noinput"], ["seed_players", "--count", "40", "--seed", "7"]):
+            done = run(
+                [sys.executable, "manage.py", *command], cwd=ROOT, env=django_env, timeout=300
+            )
+            assert done.returncode == 0, done.stdout + done.stderr
+        with psycopg.connect(dbname=source, **server) as connection:
+            before = database_fingerprint(connection)
+        assert before["contents"]["players_player"][0] == 40
+
+        dump_file = tmp_path / "clickgame.dump"
+        with dump_file.open("wb") as out:
+            dumped = subprocess.run(
+                ["sh", "-c", dump_command],
+                env={**shell_env, "POSTGRES_DB": source},
+                stdout=out,
+                stderr=subprocess.PIPE,
+                timeout=300,
+                check=False,
+            )
+        assert dumped.returncode == 0, dumped.stderr
+        assert dump_file.read_bytes()[:5] == b"PGDMP", "not a custom-format archive"
+
+        with psycopg.connect(dbname=source, autocommit=True, **server) as connection:
+            connection.execute("UPDATE players_player SET clicks = clicks + 1")
+            connection.execute("DELETE FROM clicks_clickday")
+            connection.execute("CREATE TABLE stray (id int)")
+            assert database_fingerprint(connection)["contents"] != before["contents"]
+
+        for target in (source, fresh):
+            with dump_file.open("rb") as archive:
+                restored = subprocess.run(
+                    ["sh", "-c", restore_command],
+                    env={**shell_env, "POSTGRES_DB": target},
+                    stdin=archive,
+                    capture_output=True,
+                    timeout=300,
+                    check=False,
+                )
+            assert restored.returncode == 0, restored.stderr
+            with psycopg.connect(dbname=target, autocommit=True, **server) as connection:
+                after = database_fingerprint(connection)
+                after["contents"].pop("stray", None)  # --clean drops only what the dump holds
+                assert after == before, f"restore into {target} differs from the backup"
+                top = connection.execute("SELECT max(id) FROM players_player").fetchone()[0]
+                new_id = connection.execute(
+                    "SELECT nextval(pg_get_serial_sequence('players_player', 'id'))"
+                ).fetchone()[0]
+                assert new_id > top, "the id sequence was not restored"
+    finally:
+        for name in (source, fresh):
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+        admin.close()
