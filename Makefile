@@ -11,6 +11,8 @@ STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# The Godot client's scripts (gdtoolkit checks them in `make lint`), without the editor cache.
+GD_SCRIPTS = $(shell find godot_client -name '*.gd' -not -path '*/.godot/*' | sort)
 
 .PHONY: run test lint format venv migrate bootstrap clean bench-clicks bench-leaderboard
 
@@ -42,6 +44,11 @@ run: bootstrap
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/ruff check godot_client/tests
+	$(BIN)/ruff format --check godot_client/tests
+	$(BIN)/gdparse $(GD_SCRIPTS) >/dev/null
+	$(BIN)/gdlint $(GD_SCRIPTS)
+	$(BIN)/gdformat --check $(GD_SCRIPTS)
 
 format: venv
 	$(BIN)/ruff format .
