@@ -1,0 +1,265 @@
+"""Leaderboard benchmark: GET /api/leaderboard through gunicorn, SQL and Redis backends.
+
+    .venv/bin/python benchmarks/leaderboard.py [--sql-players 100000] [--redis-players 1000000]
+
+Needs PostgreSQL and Redis on loopback. Steps (each bounded, nothing leaves 127.0.0.1):
+1. create the database `--database` if missing, migrate, seed players up to `--sql-players`
+   with `seed_players` (bulk insert, realistic clicks);
+2. SQL backend: gunicorn without REDIS_URL, `--requests` signed GETs, p50/p95/p99;
+3. seed up to `--redis-players`, time `recalculate_leaderboard` (full rebuild from PostgreSQL);
+4. Redis backend: gunicorn with REDIS_URL, the same load, p50/p95/p99.
+Half of the requests ask for the caller's view, half for `?user_id=` of a random player.
+Results are printed as Markdown for docs/benchmarks.md.
+"""
+
+import argparse
+import http.client
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from telegram_auth.initdata import build_init_data  # noqa: E402
+
+BOT_TOKEN = "123456789:BENCH-clickgame-loopback-only"
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
+
+
+def service_env(args: argparse.Namespace, *, redis: bool) -> dict[str, str]:
+    """Production-like settings (DEBUG off) pointing at the benchmark database."""
+    env = {
+        **os.environ,
+        "DEBUG": "False",
+        "SECRET_KEY": "bench-" + "k" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+        "SECURE_SSL_REDIRECT": "False",
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.database}",
+        "REDIS_URL": f"redis://127.0.0.1:6379/{args.redis_db}" if redis else "",
+    }
+    return env
+
+
+def manage(args: argparse.Namespace, *command: str, redis: bool = True) -> str:
+    """Run a management command against the benchmark database; its output."""
+    result = subprocess.run(
+        [PYTHON, "manage.py", *command],
+        cwd=ROOT,
+        env=service_env(args, redis=redis),
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=True,
+    )
+    return result.stdout
+
+
+def sql(args: argparse.Namespace, query: str) -> str:
+    """One psql query on the benchmark database (database name from our own argument)."""
+    return subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", args.database, "-tAc", query],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    ).stdout.strip()
+
+
+def ensure_database(args: argparse.Namespace) -> None:
+    exists = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "SELECT datname FROM pg_database"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.split()
+    if args.database not in exists:
+        subprocess.run(
+            ["createdb", "-h", "127.0.0.1", "-U", "postgres", args.database],
+            timeout=60,
+            check=True,
+        )
+    manage(args, "migrate", "--noinput", redis=False)
+
+
+def seed_up_to(args: argparse.Namespace, players: int) -> float:
+    """Seed players until there are `players`; seconds spent (0 when none were needed)."""
+    have = int(sql(args, "SELECT count(*) FROM players_player"))
+    if have >= players:
+        return 0.0
+    started = time.monotonic()
+    print(f"seeding {players - have} players ...", flush=True)
+    manage(args, "seed_players", "--count", str(players - have), "--days", "1", redis=True)
+    sql(args, "VACUUM ANALYZE players_player")
+    return time.monotonic() - started
+
+
+class Gunicorn:
+    """gunicorn serving clickgame on loopback for the duration of a `with` block."""
+
+    def __init__(self, args: argparse.Namespace, *, redis: bool) -> None:
+        self.args, self.redis = args, redis
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> "Gunicorn":
+        command = [
+            GUNICORN,
+            "clickgame.wsgi",
+            "--bind",
+            f"127.0.0.1:{self.args.port}",
+            "--workers",
+            str(self.args.workers),
+            "--log-level",
+            "warning",
+        ]
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=service_env(self.args, redis=self.redis)
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", self.args.port, timeout=2)
+                connection.request("GET", "/health")
+                if connection.getresponse().status == 200:
+                    return self
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.process is not None
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def sample_players(args: argparse.Namespace, count: int) -> list[tuple[int, int]]:
+    """(player id, telegram id) of random visible players."""
+    rows = sql(
+        args,
+        f"SELECT id, telegram_id FROM players_player WHERE NOT is_banned "  # noqa: S608
+        f"ORDER BY random() LIMIT {int(count)}",
+    )
+    return [tuple(map(int, line.split("|"))) for line in rows.splitlines()]  # type: ignore[misc]
+
+
+def load(args: argparse.Namespace, players: list[tuple[int, int]]) -> dict[str, Any]:
+    """`--requests` GETs from `--concurrency` keep-alive clients; latency percentiles in ms."""
+    headers = [
+        {"Authorization": "tma " + build_init_data({"id": tg, "first_name": "Bench"}, BOT_TOKEN)}
+        for _pk, tg in players
+    ]
+    latencies: list[float] = []
+    errors: list[int] = []
+    lock = threading.Lock()
+    per_client = args.requests // args.concurrency
+
+    def client(seed: int) -> None:
+        rng = random.Random(seed)
+        connection = http.client.HTTPConnection("127.0.0.1", args.port, timeout=10)
+        mine: list[float] = []
+        bad: list[int] = []
+        for n in range(args.warmup + per_client):
+            caller = rng.randrange(len(players))
+            path = "/api/leaderboard"
+            if n % 2:
+                path += "?user_id=" + quote(str(players[rng.randrange(len(players))][0]))
+            started = time.perf_counter()
+            connection.request("GET", path, headers=headers[caller])
+            response = connection.getresponse()
+            response.read()
+            elapsed = (time.perf_counter() - started) * 1000
+            if n >= args.warmup:
+                mine.append(elapsed)
+                if response.status != 200:
+                    bad.append(response.status)
+        with lock:
+            latencies.extend(mine)
+            errors.extend(bad)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(args.concurrency)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.monotonic() - started
+    cuts = statistics.quantiles(latencies, n=100)
+    return {
+        "requests": len(latencies),
+        "errors": len(errors),
+        "rps": len(latencies) / wall,
+        "p50": cuts[49],
+        "p95": cuts[94],
+        "p99": cuts[98],
+        "max": max(latencies),
+    }
+
+
+def row(name: str, players: int, result: dict[str, Any]) -> str:
+    return (
+        f"| {name} | {players:,} | {result['requests']} | {result['errors']} | "
+        f"{result['rps']:.0f} | {result['p50']:.1f} | {result['p95']:.1f} | "
+        f"{result['p99']:.1f} | {result['max']:.1f} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default="clickgame_lb_bench")
+    parser.add_argument("--redis-db", type=int, default=2)
+    parser.add_argument("--sql-players", type=int, default=100_000)
+    parser.add_argument("--redis-players", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--warmup", type=int, default=50, help="Unmeasured requests per client.")
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--callers", type=int, default=2000, help="Distinct signed-in players.")
+    args = parser.parse_args()
+
+    ensure_database(args)
+    lines = [
+        "| backend | players | requests | errors | req/s | p50 ms | p95 ms | p99 ms | max ms |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    seeded = seed_up_to(args, args.sql_players)
+    print(f"seeded for SQL in {seeded:.1f}s", flush=True)
+    players_now = int(sql(args, "SELECT count(*) FROM players_player"))
+    with Gunicorn(args, redis=False):
+        sql_result = load(args, sample_players(args, args.callers))
+    lines.append(row("SQL", players_now, sql_result))
+    print(lines[-1], flush=True)
+
+    seeded = seed_up_to(args, args.redis_players)
+    print(f"seeded for Redis in {seeded:.1f}s", flush=True)
+    players_now = int(sql(args, "SELECT count(*) FROM players_player"))
+    started = time.monotonic()
+    output = manage(args, "recalculate_leaderboard", redis=True)
+    rebuild_seconds = time.monotonic() - started
+    summary = [line for line in output.splitlines() if line.startswith("backend=")]
+    print(f"recalculate_leaderboard: {rebuild_seconds:.1f}s wall; {summary}", flush=True)
+    with Gunicorn(args, redis=True):
+        redis_result = load(args, sample_players(args, args.callers))
+    lines.append(row("Redis", players_now, redis_result))
+    print()
+    print("\n".join(lines))
+    print()
+    print(
+        f"recalculate_leaderboard with {players_now:,} players: {rebuild_seconds:.1f} s "
+        f"(command wall time, process start included); {summary[0] if summary else ''}"
+    )
+
+
+if __name__ == "__main__":
+    main()
