@@ -57,5 +57,8 @@ format: venv
 test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+bench-leaderboard: venv
+	$(PY) benchmarks/leaderboard.py
+
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts
