@@ -1,5 +1,6 @@
 """Many threads syncing overlapping players on PostgreSQL: every click counted exactly once."""
 
+import itertools
 import random
 import threading
 import time
@@ -129,14 +130,15 @@ def test_the_same_batch_sent_by_every_thread_at_once_applies_once() -> None:
 def test_parallel_batches_cannot_spend_the_allowance_twice() -> None:
     player = PlayerFactory()
     start = threading.Barrier(THREADS)
+    seqs = itertools.count(1)
 
-    def spend(number: int) -> list[SyncResult]:
+    def spend(_: int) -> list[SyncResult]:
         try:
             start.wait()
-            # Interleaved increasing seqs: many batches of 100 apply, racing for one bucket.
+            # Seqs handed out as batches are sent: most apply, all racing for one bucket.
             return [
-                clicks_sync(telegram_id=player.telegram_id, seq=number + 1 + THREADS * k, count=100)
-                for k in range(5)
+                clicks_sync(telegram_id=player.telegram_id, seq=next(seqs), count=100)
+                for _ in range(5)
             ]
         finally:
             connection.close()
