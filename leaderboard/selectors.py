@@ -1,15 +1,19 @@
 """Leaderboard reads: the board around a player, ranks, the global total and the stats row."""
 
+import logging
 from datetime import timedelta
 from typing import TypedDict
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from leaderboard.boards import Board, BoardNotReady, BoardView, Ranked, SqlBoard, board_backend
 from leaderboard.models import ClickTotalShard, GlobalStats
 from players.models import Player, public_game_name
+
+logger = logging.getLogger(__name__)
 
 # GlobalStats is recomputed (shard sum + a count) when read and older than this.
 STATS_MAX_AGE = timedelta(seconds=10)
@@ -44,9 +48,13 @@ def click_share(*, clicks: int, total: int) -> float:
 
 
 def _view(board: Board, player_id: int) -> BoardView:
+    """The board's answer; SQL's when the live board is not ready or Redis is unreachable."""
     try:
         return board.view(player_id=player_id)
     except BoardNotReady:
+        return SqlBoard().view(player_id=player_id)
+    except RedisError:
+        logger.exception("live leaderboard unreachable; answering from SQL")
         return SqlBoard().view(player_id=player_id)
 
 
@@ -115,7 +123,7 @@ def ranks_for(*, player_ids: list[int], board: Board | None = None) -> dict[int,
     board = board or board_backend()
     try:
         ranked = board.ranks(player_ids=list(player_ids))
-    except BoardNotReady:
+    except (BoardNotReady, RedisError):
         ranked = SqlBoard().ranks(player_ids=list(player_ids))
     total = total_clicks()
     return {

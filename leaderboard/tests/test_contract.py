@@ -9,7 +9,6 @@ import itertools
 from typing import Any
 
 import pytest
-from django.test import TestCase
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -84,11 +83,9 @@ def change_board(changes: list[tuple[str, int, int]], *, client: Any) -> None:
             if action == "click":
                 add_clicks(joined.pk, amount, client=client)
         elif action == "ban":
-            with TestCase.captureOnCommitCallbacks(execute=True):
-                player_ban(player_id=target)
+            player_ban(player_id=target)
         elif action == "unban":
-            with TestCase.captureOnCommitCallbacks(execute=True):
-                player_unban(player_id=target)
+            player_unban(player_id=target)
         elif action == "rename":
             status = NameStatus.REJECTED if amount % 2 else NameStatus.APPROVED
             Player.objects.filter(pk=target).update(

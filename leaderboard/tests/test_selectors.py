@@ -2,8 +2,10 @@
 
 import pytest
 from django.test import override_settings
+from redis import Redis
 
 from clickgame.errors import NotFound
+from leaderboard.boards import RedisBoard
 from leaderboard.selectors import click_share, leaderboard_for, ranks_for, total_clicks
 from leaderboard.tests.board_data import make_player, reference_board, shards_match_players
 from players.models import NameStatus
@@ -186,3 +188,14 @@ def test_total_clicks_is_the_sum_of_the_shards():
 def test_share_is_zero_when_nobody_clicked():
     assert click_share(clicks=0, total=0) == 0.0
     assert click_share(clicks=1, total=3) == 100 / 3
+
+
+def test_unreachable_redis_is_answered_from_sql():
+    players = [make_player(clicks=c) for c in (4, 8, 6)]
+    unreachable = RedisBoard(Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5))
+
+    answer = leaderboard_for(player_id=players[0].pk, board=unreachable)
+    ranks = ranks_for(player_ids=[players[1].pk], board=unreachable)
+
+    assert answer == reference_board(players[0].pk)
+    assert ranks == {players[1].pk: (1, 8 * 100 / 18)}

@@ -15,14 +15,11 @@ from players.models import Player
 pytestmark = pytest.mark.django_db
 
 
-def test_ban_takes_the_player_off_the_board_at_once(
-    board_after_setup, django_capture_on_commit_callbacks
-):
+def test_ban_takes_the_player_off_the_board_at_once(board_after_setup):
     top, middle, low = (make_player(clicks=c) for c in (30, 20, 10))
     board = board_after_setup()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        banned = player_ban(player_id=top.pk)
+    banned = player_ban(player_id=top.pk)
 
     assert banned.is_banned
     answer = leaderboard_for(player_id=low.pk, board=board)
@@ -33,15 +30,12 @@ def test_ban_takes_the_player_off_the_board_at_once(
         leaderboard_for(player_id=top.pk, board=board)
 
 
-def test_unban_restores_the_player_with_current_clicks(
-    board_after_setup, django_capture_on_commit_callbacks
-):
+def test_unban_restores_the_player_with_current_clicks(board_after_setup):
     returning = make_player(clicks=50, is_banned=True)
     other = make_player(clicks=40)
     board = board_after_setup()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        player = player_unban(player_id=returning.pk)
+    player = player_unban(player_id=returning.pk)
 
     assert not player.is_banned
     answer = leaderboard_for(player_id=other.pk, board=board)
@@ -50,16 +44,15 @@ def test_unban_restores_the_player_with_current_clicks(
     assert answer["top"][0]["clicks"] == 50
 
 
-def test_ban_and_unban_are_idempotent(board_after_setup, django_capture_on_commit_callbacks):
+def test_ban_and_unban_are_idempotent(board_after_setup):
     player, other = make_player(clicks=7), make_player(clicks=3)
     board = board_after_setup()
     client = getattr(board, "client", None)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        player_ban(player_id=player.pk)
-        player_ban(player_id=player.pk)
-        player_unban(player_id=player.pk)
-        player_unban(player_id=player.pk)
+    player_ban(player_id=player.pk)
+    player_ban(player_id=player.pk)
+    player_unban(player_id=player.pk)
+    player_unban(player_id=player.pk)
     add_clicks(player.pk, 2, client=client)
 
     answer = leaderboard_for(player_id=player.pk, board=board)
@@ -102,13 +95,12 @@ def test_fresh_global_stats_are_not_recomputed_on_every_read():
     assert global_stats(max_age=timedelta(0)).total_users == 2
 
 
-def test_a_ban_makes_the_next_global_stats_read_exact(django_capture_on_commit_callbacks):
+def test_a_ban_makes_the_next_global_stats_read_exact():
     player = make_player(clicks=5)
     make_player(clicks=1)
     assert global_stats().total_users == 2
 
-    with django_capture_on_commit_callbacks(execute=True):
-        player_ban(player_id=player.pk)
+    player_ban(player_id=player.pk)
 
     assert global_stats().total_users == 1
 
