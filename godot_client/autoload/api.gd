@@ -23,6 +23,8 @@ var _init_data := ""
 var _signed_in_by_dev := false
 var _timeout_seconds := DEFAULT_TIMEOUT_SECONDS
 var _dev_user := DEFAULT_DEV_USER
+# Browser fetches in progress; finished ones are dropped when the next one starts.
+var _browser_requests: Array[BrowserFetch] = []
 
 
 func _ready() -> void:
@@ -50,8 +52,10 @@ func set_game_name(game_name: String) -> ApiResponse:
 	return await _call_endpoint("set_game_name", {"game_name": game_name})
 
 
-func sync_clicks(seq: int, count: int) -> ApiResponse:
-	return await _call_endpoint("sync_clicks", {"seq": seq, "count": count})
+## Sends a click batch. [param urgent]: the page is being hidden, so on the web the request goes
+## out through the browser at once instead of on the engine's next frame (see BrowserFetch).
+func sync_clicks(seq: int, count: int, urgent := false) -> ApiResponse:
+	return await _call_endpoint("sync_clicks", {"seq": seq, "count": count}, urgent)
 
 
 func fetch_leaderboard() -> ApiResponse:
@@ -66,43 +70,77 @@ func _dev_sign_in() -> ApiResponse:
 	return response
 
 
-func _call_endpoint(endpoint_name: String, body: Dictionary) -> ApiResponse:
-	var response: ApiResponse = await _send(endpoint_name, body, true)
+func _call_endpoint(endpoint_name: String, body: Dictionary, urgent := false) -> ApiResponse:
+	var response: ApiResponse = await _send(endpoint_name, body, true, urgent)
 	if response.status == 401 and _signed_in_by_dev:
 		# Dev initData expires like Telegram's: sign in again once and repeat the request
 		# (safe for every endpoint: a refused request changed nothing, and seq makes syncs
 		# idempotent).
 		var signed_in: ApiResponse = await _dev_sign_in()
 		if signed_in.is_ok():
-			response = await _send(endpoint_name, body, true)
+			response = await _send(endpoint_name, body, true, urgent)
 	var ends_session := response.status == 401 or response.status == 403
 	if ends_session and response.error_code in ApiContract.session_error_codes():
 		session_ended.emit(response.error_code, response.detail)
 	return response
 
 
-func _send(endpoint_name: String, body: Dictionary, with_auth: bool) -> ApiResponse:
+func _send(
+	endpoint_name: String, body: Dictionary, with_auth: bool, urgent := false
+) -> ApiResponse:
 	var method := ApiContract.http_method(endpoint_name)
-	var headers := PackedStringArray(["Accept: application/json"])
+	var url := base_url + ApiContract.path(endpoint_name)
+	var headers := {"Accept": "application/json"}
 	if with_auth:
-		headers.append("Authorization: tma " + _init_data)
+		headers["Authorization"] = "tma " + _init_data
 	var payload := ""
 	if method == HTTPClient.METHOD_POST:
-		headers.append("Content-Type: application/json")
+		headers["Content-Type"] = "application/json"
 		payload = JSON.stringify(body)
+	var completed: Array
+	if urgent and OS.has_feature("web"):
+		completed = await _send_from_browser(url, method, headers, payload)
+	else:
+		completed = await _send_from_engine(url, method, headers, payload)
+	return _response_from(endpoint_name, completed[0], completed[1], completed[2], completed[3])
+
+
+## HTTPRequest's `request_completed` arguments for one request.
+func _send_from_engine(
+	url: String, method: HTTPClient.Method, headers: Dictionary, payload: String
+) -> Array:
+	var header_lines := PackedStringArray()
+	for header_name: String in headers:
+		header_lines.append("%s: %s" % [header_name, headers[header_name]])
 	var http := HTTPRequest.new()
 	http.timeout = _timeout_seconds
+	# In the browser, fetch() negotiates compression and hands over the body already decompressed
+	# (the Content-Encoding header stays), so Godot must not try to decompress it again.
+	http.accept_gzip = not OS.has_feature("web")
 	add_child(http)
-	var url := base_url + ApiContract.path(endpoint_name)
-	var error := http.request(url, headers, method, payload)
+	var error := http.request(url, header_lines, method, payload)
 	if error != OK:
 		http.queue_free()
-		return ApiResponse.failed(
-			ApiResponse.NO_ANSWER, "The request could not start (%s)." % error_string(error)
-		)
+		push_warning("A request to %s could not start: %s" % [url, error_string(error)])
+		return [HTTPRequest.RESULT_CANT_CONNECT, 0, PackedStringArray(), PackedByteArray()]
 	var completed: Array = await http.request_completed
 	http.queue_free()
-	return _response_from(endpoint_name, completed[0], completed[1], completed[2], completed[3])
+	return completed
+
+
+## The same, sent by the browser's fetch() at once (web export only).
+func _send_from_browser(
+	url: String, method: HTTPClient.Method, headers: Dictionary, payload: String
+) -> Array:
+	var running: Array[BrowserFetch] = []
+	for earlier: BrowserFetch in _browser_requests:
+		if not earlier.finished:
+			running.append(earlier)
+	_browser_requests = running
+	var request := BrowserFetch.new()
+	_browser_requests.append(request)
+	request.start(url, "POST" if method == HTTPClient.METHOD_POST else "GET", headers, payload)
+	return await request.completed
 
 
 func _response_from(

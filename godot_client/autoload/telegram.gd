@@ -51,12 +51,12 @@ func _ready() -> void:
 	if is_version_at_least(VERTICAL_SWIPES_VERSION):
 		# A vertical swipe would otherwise close the Mini App in the middle of a tapping streak.
 		_web_app.call("disableVerticalSwipes")
-	_on_telegram_event("themeChanged", _on_theme_changed)
-	_on_telegram_event("safeAreaChanged", _on_safe_area_changed)
-	_on_telegram_event("contentSafeAreaChanged", _on_safe_area_changed)
-	_on_telegram_event("activated", _on_activated)
-	_on_telegram_event("deactivated", _on_deactivated)
-	_on_telegram_event("backButtonClicked", _on_back_button_clicked)
+	_listen("themeChanged", _on_theme_changed)
+	_listen("safeAreaChanged", _on_safe_area_changed)
+	_listen("contentSafeAreaChanged", _on_safe_area_changed)
+	_listen("activated", _on_activated)
+	_listen("deactivated", _on_deactivated)
+	_listen("backButtonClicked", _on_back_button_clicked)
 	var document: JavaScriptObject = JavaScriptBridge.get_interface("document")
 	document.call("addEventListener", "visibilitychange", _keep(_on_visibility_changed))
 
@@ -163,7 +163,8 @@ func hide_back_button() -> void:
 		back_button.call("hide")
 
 
-func _on_telegram_event(event_type: String, handler: Callable) -> void:
+## Calls [param handler] (which takes one Array, the JavaScript arguments) on a WebApp event.
+func _listen(event_type: String, handler: Callable) -> void:
 	_web_app.call("onEvent", event_type, _keep(handler))
 
 

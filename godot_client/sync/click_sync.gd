@@ -35,7 +35,8 @@ var _player_id := 0
 var _pending := 0
 var _batch_seq := 0
 var _batch_count := 0
-var _batch_attempts := 0
+# The unconfirmed batch may have been applied already: an attempt got no clear answer.
+var _batch_maybe_applied := false
 var _next_seq := 1
 var _max_batch := ApiContract.limit("max_clicks_per_sync")
 var _interval_ms := FIRST_INTERVAL_MS
@@ -72,7 +73,7 @@ func start(player_id: int, clicks: int, last_seq: int) -> void:
 		# Applied before the app closed (its reply was lost): `clicks` already holds it.
 		_batch_seq = 0
 		_batch_count = 0
-	_batch_attempts = 1 if _batch_seq > 0 else 0
+	_batch_maybe_applied = _batch_seq > 0
 	_next_seq = maxi(saved["next_seq"], maxi(last_seq, _batch_seq) + 1)
 	_not_before_msec = Time.get_ticks_msec() + FIRST_INTERVAL_MS
 	_set_state(State.ONLINE)
@@ -100,12 +101,12 @@ func tap() -> void:
 
 
 ## Sends what is waiting now, ignoring the pacing: the app is going to the background, where
-## browsers pause timers.
+## browsers stop timers and frames (so on the web the batch leaves through the browser at once).
 func flush() -> void:
 	_save()
 	if state != State.STOPPED and not _in_flight and unconfirmed() > 0:
 		_timer.stop()
-		_send()
+		_send(true)
 
 
 ## Everybody's total as another reply (the leaderboard) saw it. That reply may be older than
@@ -149,7 +150,7 @@ func _schedule() -> void:
 	_timer.start(maxf(wait_seconds, 0.05))
 
 
-func _send() -> void:
+func _send(urgent := false) -> void:
 	if state == State.STOPPED or _in_flight:
 		return
 	if _batch_seq == 0:
@@ -159,12 +160,11 @@ func _send() -> void:
 		_pending -= _batch_count
 		_batch_seq = _next_seq
 		_next_seq += 1
-		_batch_attempts = 0
-	_batch_attempts += 1
+		_batch_maybe_applied = false
 	_save()
 	_in_flight = true
 	_update_state()
-	var response: ApiResponse = await Api.sync_clicks(_batch_seq, _batch_count)
+	var response: ApiResponse = await Api.sync_clicks(_batch_seq, _batch_count, urgent)
 	_in_flight = false
 	_handle(response)
 	_schedule()
@@ -181,15 +181,18 @@ func _handle(response: ApiResponse) -> void:
 	elif response.status == 400:
 		_refuse_batch()
 	else:
+		# No answer or a server error: the batch may or may not have been applied. Re-sending the
+		# same seq is safe either way.
+		_batch_maybe_applied = true
 		_failures += 1
 		_pause(maxf(backoff_seconds(_failures, randf()), response.retry_after))
 	_update_state()
 
 
 func _apply(result: ApiModels.SyncResult) -> void:
-	if result.duplicate and _batch_attempts == 1:
-		# This seq never reached the server before, yet it is taken (another device synced
-		# meanwhile): keep the taps and send them again under the next free seq.
+	if result.duplicate and not _batch_maybe_applied:
+		# This batch was never applied, yet its seq is taken (another device synced meanwhile):
+		# keep the taps and send them again under the next free seq.
 		_pending += _batch_count
 	print_verbose(
 		(
