@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from redis.exceptions import RedisError
 
-from leaderboard.live import board_add_clicks, redis_client
+from leaderboard.live import BOARD_KEY, board_add_clicks, member_for, redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -65,5 +65,26 @@ def board_apply(changes: Iterable[tuple[int, int]], *, reason: str) -> bool:
         pipe.execute()
     except RedisError:
         logger.exception("live board missed changes (%s); run recalculate_leaderboard", reason)
+        return False
+    return True
+
+
+def board_add_new_players(scores: list[tuple[int, int]]) -> bool:
+    """Put freshly inserted players `(player_id, clicks)` on the live board, in big batches.
+
+    Only for players no sync has touched yet (a seed): an absolute ZADD is right for them and
+    far cheaper than one increment each. Failures are logged like `board_apply`'s.
+    """
+    client = redis_client()
+    if client is None or not scores:
+        return True
+    try:
+        pipe = client.pipeline(transaction=False)
+        for start in range(0, len(scores), BOARD_BATCH):
+            batch = scores[start : start + BOARD_BATCH]
+            pipe.zadd(BOARD_KEY, {member_for(player_id): clicks for player_id, clicks in batch})
+        pipe.execute()
+    except RedisError:
+        logger.exception("live board missed seeded players; run recalculate_leaderboard")
         return False
     return True

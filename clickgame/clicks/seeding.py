@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.db.models import F, Max
 from django.db.models.functions import Lower
 
-from clickgame.clicks.live import board_apply
+from clickgame.clicks.live import board_add_new_players
 from clickgame.clicks.models import ClickDay
 from leaderboard.models import ClickTotalShard, shard_for
 from players.models import NameStatus, Player
@@ -33,7 +33,6 @@ MAX_SEEDED_CLICKS = 5_000_000
 IDLE_SHARE = 0.08
 REJECTING_SHARE = 0.03
 CLICKS_PER_SEEDED_SYNC = 60
-NAME_CHECK_BATCH = 2_000
 
 ADJECTIVES = (
     "Swift", "Brave", "Lucky", "Quiet", "Sunny", "Clever", "Mighty", "Happy", "Rapid", "Cosmic",
@@ -113,6 +112,7 @@ def players_seed(
     )["top"]
     next_number = (latest - SEED_TELEGRAM_BASE + 1) if latest else 1
     report = SeedReport(first_telegram_id=SEED_TELEGRAM_BASE + next_number)
+    taken_names = _names_of_real_players()
     for start in range(0, count, chunk_size):
         size = min(chunk_size, count - start)
         players = [
@@ -120,9 +120,9 @@ def players_seed(
             for n in range(size)
         ]
         next_number += size
-        report.unnamed += _drop_taken_names(players)
+        report.unnamed += _drop_taken_names(players, taken_names)
         board = _insert_chunk(players, report=report)
-        report.board_ok = board_apply(board, reason="seed_players") and report.board_ok
+        report.board_ok = board_add_new_players(board) and report.board_ok
         if progress is not None:
             progress(f"{report.players} / {count} players seeded")
     report.last_telegram_id = SEED_TELEGRAM_BASE + next_number - 1
@@ -170,19 +170,22 @@ def _generate(rng: random.Random, *, number: int, now: datetime, history_days: i
     )
 
 
-def _drop_taken_names(players: list[_SeedPlayer]) -> int:
-    """Seeded names are unique among themselves; a real player's equal name wins over a seed's."""
-    by_lower = {player.game_name.lower(): player for player in players if player.game_name}
-    names = list(by_lower)
+def _names_of_real_players() -> set[str]:
+    """Lower-cased game names of players that were not seeded (seeds never clash among
+    themselves: every seeded name ends in its own number)."""
+    return set(
+        Player.objects.filter(telegram_id__lt=SEED_TELEGRAM_BASE, game_name__isnull=False)
+        .annotate(lower_name=Lower("game_name"))
+        .values_list("lower_name", flat=True)
+    )
+
+
+def _drop_taken_names(players: list[_SeedPlayer], taken_names: set[str]) -> int:
+    """A real player's equal name wins over a seed's: that seeded player gets no name."""
     taken = 0
-    for start in range(0, len(names), NAME_CHECK_BATCH):
-        batch = names[start : start + NAME_CHECK_BATCH]
-        for lower in (
-            Player.objects.annotate(lower_name=Lower("game_name"))
-            .filter(lower_name__in=batch)
-            .values_list("lower_name", flat=True)
-        ):
-            by_lower[lower].game_name = None
+    for player in players:
+        if player.game_name and player.game_name.lower() in taken_names:
+            player.game_name = None
             taken += 1
     return taken
 
