@@ -129,8 +129,8 @@ func _apply_theme() -> void:
 
 ## Keeps the game inside the device's and Telegram's safe area (notches, fullscreen controls).
 func _apply_safe_area() -> void:
-	var insets := Telegram.safe_area_css()
-	var css_width := Telegram.css_width()
+	var insets: Dictionary = Telegram.safe_area_css()
+	var css_width: float = Telegram.css_width()
 	# Telegram reports CSS pixels; the stretched canvas has its own units.
 	var units_per_css_pixel := get_viewport_rect().size.x / css_width if css_width > 0.0 else 1.0
 	for side: String in insets:

@@ -172,7 +172,7 @@ func _response_from(
 
 
 func _resolve_base_url() -> String:
-	var origin := Telegram.page_origin()
+	var origin: String = Telegram.page_origin()
 	if not origin.is_empty():
 		return origin
 	var configured := str(ProjectSettings.get_setting(BASE_URL_SETTING, DEFAULT_BASE_URL))
