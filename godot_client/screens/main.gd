@@ -86,19 +86,21 @@ func _show_counts() -> void:
 
 
 func _show_status() -> void:
+	var text := "Not syncing"
+	var look := &"ErrorLabel"
 	match _sync.state:
 		ClickSync.State.ONLINE:
-			_status.text = "Online"
-			_status.theme_type_variation = &"AccentLabel"
+			text = "Online"
+			look = &"AccentLabel"
 		ClickSync.State.SYNCING:
-			_status.text = "Syncing..."
-			_status.theme_type_variation = &"HintLabel"
+			text = "Syncing..."
+			look = &"HintLabel"
 		ClickSync.State.OFFLINE:
-			_status.text = "Offline - %d taps saved" % _sync.unconfirmed()
-			_status.theme_type_variation = &"ErrorLabel"
-		_:
-			_status.text = "Not syncing"
-			_status.theme_type_variation = &"ErrorLabel"
+			text = "Offline - %d taps saved" % _sync.unconfirmed()
+	_status.text = text
+	# Runs on every tap: restyle only when the look really changes.
+	if _status.theme_type_variation != look:
+		_status.theme_type_variation = look
 
 
 ## Polls the leaderboard only while this screen is shown and the player is here.
