@@ -1003,7 +1003,7 @@ def dev_bot_token() -> str:
 
 def test_secret_scan_recognises_each_secret_shape() -> None:
     samples = {
-        "private key": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn...\n",
+        "private key": "-----BEGIN OPENSSH " + "PRIVATE KEY-----\nb3Blbn...\n",
         "Telegram bot token": "TOKEN=" + "1234567890:" + "AAH" + "x" * 32,
         "AWS access key id": "key = AKIA" + "ABCDEFGHIJKLMNOP",
         "AWS secret access key": "aws_secret_access_key = " + "w" * 40,
