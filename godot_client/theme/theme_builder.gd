@@ -11,7 +11,7 @@ const RADIUS := 12
 ## Label variations: name -> [font size, palette colour].
 const LABELS := {
 	"TitleLabel": [22, "text"],
-	"CounterLabel": [56, "text"],
+	"CounterLabel": [48, "text"],
 	"HintLabel": [14, "hint"],
 	"AccentLabel": [14, "accent"],
 	"ErrorLabel": [14, "destructive"],
