@@ -43,7 +43,8 @@ if DEBUG and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the backoffice site as admin.site (clickgame/backoffice/sites.py).
+    "clickgame.backoffice.apps.BackofficeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "leaderboard",
     "clickgame.clicks",
     "telegram_auth",
+    "clickgame.backoffice",
     "clickgame.miniapp",
 ]
 
