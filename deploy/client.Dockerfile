@@ -13,7 +13,9 @@ ARG GODOT_EXPORT_PRESET=Web
 WORKDIR /src
 COPY godot_client/ ./
 # Import first (a fresh checkout has no .godot/ cache), then export; fail if the files are missing.
-RUN godot --headless --path /src --import \
+# The import run has been seen to crash while quitting after finishing its work, so its exit
+# status is reported, not trusted: the export and the file checks decide.
+RUN (godot --headless --path /src --import || echo "godot --import exited with status $?") \
     && mkdir -p /export \
     && godot --headless --path /src --export-release "${GODOT_EXPORT_PRESET}" /export/index.html \
     && test -s /export/index.html && test -s /export/index.js \
