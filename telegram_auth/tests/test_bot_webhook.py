@@ -12,13 +12,15 @@ import re
 from typing import Any
 
 import pytest
+from django.db import OperationalError
 from django.db.models import F
 from django.test import Client
 
+from clickgame.errors import ServiceUnavailable
 from leaderboard.models import ClickTotalShard, shard_for
 from players.models import NameStatus, Player
 from players.tests.factories import PlayerFactory
-from telegram_auth.bot import texts
+from telegram_auth.bot import handlers, texts
 from telegram_auth.tests.botapi_standin import (
     BotApiStandIn,
     Failure,
@@ -136,6 +138,20 @@ def test_application_starts_once_per_process(bot_settings: Any, standin: BotApiS
 
     assert len(standin.calls_to("getMe")) == 1
     assert len(standin.calls_to("sendMessage")) == 2
+
+
+def test_bot_that_cannot_start_answers_503_and_starts_on_redelivery(
+    bot_settings: Any, standin: BotApiStandIn
+):
+    standin.fail_next("getMe", Failure(502, "Bad Gateway"))
+    update = message_update(user_id=USER_ID, text="/help")
+
+    refused = post_update(update)
+    redelivered = post_update(update)
+
+    assert (refused.status_code, redelivered.status_code) == (503, 200)
+    assert len(standin.calls_to("getMe")) == 2
+    assert len(standin.calls_to("sendMessage")) == 1
 
 
 # --- /start and the name prompt ---
@@ -359,6 +375,21 @@ def test_group_chats_are_ignored(bot_settings: Any, standin: BotApiStandIn):
     assert response.status_code == 200
     assert standin.calls_to("sendMessage") == []
     assert not Player.objects.filter(telegram_id=USER_ID).exists()
+
+
+def test_a_database_outage_gets_the_api_busy_message(
+    bot_settings: Any, standin: BotApiStandIn, monkeypatch: pytest.MonkeyPatch
+):
+    PlayerFactory(telegram_id=USER_ID, game_name="Ann")
+
+    def database_down(**kwargs: Any) -> None:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(handlers, "leaderboard_for", database_down)
+    response = post_update(message_update(user_id=USER_ID, text="/top"))
+
+    assert response.status_code == 200
+    assert standin.sent_texts() == [ServiceUnavailable.default_detail]
 
 
 # --- Telegram errors ---
