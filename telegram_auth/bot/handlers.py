@@ -21,9 +21,9 @@ from telegram.ext import (
     filters,
 )
 
-from clickgame.errors import DomainError, Forbidden, ServiceUnavailable
+from clickgame.errors import DomainError, Forbidden, InvalidInput, ServiceUnavailable
 from leaderboard.selectors import leaderboard_for
-from players.models import Player
+from players.models import NameStatus, Player
 from players.services import player_get_or_create, player_set_game_name
 from telegram_auth.bot import texts
 from telegram_auth.bot.orm import db_call
@@ -49,7 +49,7 @@ def player_for(user: User) -> Player:
 
 def needs_name(player: Player) -> bool:
     """True when the player must choose a (new) game name: none yet, or a moderator refused it."""
-    return not player.game_name or player.name_status == "rejected"
+    return not player.game_name or player.name_status == NameStatus.REJECTED
 
 
 async def _send(message: Message, text: str, **kwargs: object) -> Message | None:
@@ -124,7 +124,8 @@ async def _set_name(
         await db_call(player_set_game_name, player=player, game_name=game_name)
     except DomainError as exc:
         await _send(message, texts.name_refused_text(exc.detail))
-        if prompt_again and exc.status == 400:
+        # A name that breaks a rule can be fixed right away; a rate limit cannot.
+        if prompt_again and isinstance(exc, InvalidInput):
             await _ask_for_name(message)
         return
     await _send(message, texts.name_set_text(player=player, moderation=settings.NAME_MODERATION))

@@ -72,10 +72,13 @@ def prompt_reply(text: str, *, user_id: int = USER_ID) -> dict[str, Any]:
 # --- the webhook door ---
 
 
+@pytest.mark.parametrize(
+    "wrong_secret", ["not-the-secret", WEBHOOK_SECRET[:-1], WEBHOOK_SECRET + "0", "sécret"]
+)
 def test_wrong_secret_is_refused_and_nothing_is_processed(
-    bot_settings: Any, standin: BotApiStandIn
+    bot_settings: Any, standin: BotApiStandIn, wrong_secret: str
 ):
-    response = post_update(message_update(user_id=USER_ID, text="/start"), secret="not-the-secret")
+    response = post_update(message_update(user_id=USER_ID, text="/start"), secret=wrong_secret)
 
     assert response.status_code == 403
     assert response.json()["error"] == "forbidden"
