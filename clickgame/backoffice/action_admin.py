@@ -118,6 +118,7 @@ class PlayerActionsAdmin(admin.ModelAdmin):
         if request.method not in ("GET", "HEAD"):
             return HttpResponseNotAllowed(["GET", "HEAD"])
         context = {
+            "title": self.opts.verbose_name.capitalize(),
             **(extra_context or {}),
             "show_save": False,
             "show_save_and_continue": False,

@@ -29,7 +29,11 @@ class TopPlayer:
 
 @dataclass(frozen=True)
 class Dashboard:
-    """The game's numbers on one page. Days are UTC days, like the click history."""
+    """The game's numbers on one page. Days are UTC days, like the click history.
+
+    "Active" means synced clicks: in the last minute as the clicks app counts it, today as
+    players with a click history row for today. `players_on_board` excludes banned players.
+    """
 
     total_clicks: int
     total_players: int

@@ -83,7 +83,11 @@ class BackofficeSite(admin.AdminSite):
         return super().index(request, context)
 
     def _names_to_review(self, request: HttpRequest) -> int | None:
-        if not request.user.has_perm("backoffice.view_namereview"):
+        user = request.user
+        if not (
+            user.has_perm("backoffice.view_namereview")
+            or user.has_perm("backoffice.change_namereview")
+        ):
             return None
         return Player.objects.names_to_review().count()
 
