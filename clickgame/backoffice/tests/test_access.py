@@ -1,9 +1,13 @@
 """Who gets into the backoffice: staff only, sign-in throttled, private fields never public."""
 
+import importlib
+from collections.abc import Iterator
+
 import pytest
 from django.test import Client
-from django.urls import reverse
+from django.urls import clear_url_caches, reverse
 
+import clickgame.urls
 from clickgame.backoffice.tests.conftest import PASSWORD
 from players.models import NameStatus, Player
 from players.tests.factories import PlayerFactory
@@ -125,10 +129,26 @@ def test_telegram_private_fields_show_to_staff_and_never_in_the_public_api(
         assert private not in public.content.decode()
 
 
-def test_the_admin_lives_at_the_configured_admin_url() -> None:
-    from django.conf import settings
+@pytest.fixture
+def moved_admin(settings) -> Iterator[str]:
+    """The URLconf rebuilt with ADMIN_URL set to a private path, restored afterwards."""
+    original = settings.ADMIN_URL
+    settings.ADMIN_URL = "backstage-7f3a/"
+    importlib.reload(clickgame.urls)
+    clear_url_caches()
+    yield "/backstage-7f3a/"
+    settings.ADMIN_URL = original
+    importlib.reload(clickgame.urls)
+    clear_url_caches()
 
-    assert reverse("admin:index") == f"/{settings.ADMIN_URL}"
+
+def test_the_admin_moves_with_the_admin_url_setting(moved_admin: str, superuser) -> None:
+    client = Client()
+    assert reverse("admin:login") == f"{moved_admin}login/"
+    assert b'id="login-form"' in client.get(f"{moved_admin}login/").content
+    assert b'id="login-form"' not in client.get("/admin/login/").content
+    client.force_login(superuser)
+    assert client.get(f"{moved_admin}stats/").status_code == 200
 
 
 def _attempt(client: Client, username: str, *, ip: str = "10.0.0.1"):

@@ -162,3 +162,26 @@ def test_index_links_the_queue_with_its_size_and_the_stats_page(staff_client: Cl
     html = staff_client.get(reverse("admin:index")).content.decode()
     assert "Names to review: 2" in html
     assert reverse("admin:stats") in html
+
+
+def test_a_queued_name_has_its_own_page_with_the_decision_buttons(staff_client: Client) -> None:
+    player = _pending("Pagey", 2)
+    page = staff_client.get(reverse("admin:backoffice_namereview_change", args=[player.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert _row_url(player, "approve-name") in html
+    assert _row_url(player, "reject-name") in html
+    assert "/do/ban/" not in html
+    assert 'name="_save"' not in html
+
+
+def test_players_list_and_queue_have_titles_in_the_games_words(staff_client: Client) -> None:
+    _pending("Titled", 2)
+    assert (
+        "<h1>Players</h1>"
+        in staff_client.get(reverse("admin:players_player_changelist")).content.decode()
+    )
+    assert (
+        "<h1>Names to review, oldest first</h1>"
+        in staff_client.get(reverse(QUEUE)).content.decode()
+    )
