@@ -29,7 +29,7 @@ from clickgame.clicks.rules import (
     sync_interval_ms,
 )
 from clickgame.clicks.selectors import players_active_last_minute
-from clickgame.clicks.sql import SYNC_STATEMENT
+from clickgame.clicks.sql import sync_statement_run
 from clickgame.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from leaderboard.models import TOTAL_CLICK_SHARDS, ClickTotalShard, shard_for
 from players.models import Player
@@ -167,16 +167,14 @@ def _apply_postgresql(*, telegram_id: int, seq: int, count: int, now: float) -> 
         "burst": cap.burst,
         "tolerance": TOLERANCE,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(SYNC_STATEMENT, params)
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        player_id, clicks, last_seq, accepted, banned, applied, total = row
-        if not applied and not banned and last_seq < seq:
-            # A concurrent sync with this seq committed after this statement's snapshot was
-            # taken (it held the row lock we waited for): read the row it left behind.
-            return _read_current(telegram_id=telegram_id)
+    row = sync_statement_run(params)
+    if row is None:
+        return None
+    player_id, clicks, last_seq, accepted, banned, applied, total = row
+    if not applied and not banned and last_seq < seq:
+        # A concurrent sync with this seq committed after this statement's snapshot was taken
+        # (it held the row lock we waited for): read the row it left behind.
+        return _read_current(telegram_id=telegram_id)
     return _Outcome(player_id, clicks, last_seq, accepted, banned, applied, total)
 
 

@@ -8,7 +8,21 @@ re-evaluates the WHERE clause and the SET expressions against the row it just co
 
 The formulas are those of `clickgame.clicks.rules.apply_cap`, in double precision like Python's.
 Table names come from the models; every value is a bound parameter.
+
+The statement runs as a server-side prepared statement on Django's own connection, so PostgreSQL
+plans it once per connection instead of on every sync (planning cost as much as executing), and
+without Django's per-request health check query: the sync is exactly one round trip. A dead
+connection fails the sync with a database error (503, the client retries) and Django replaces it
+at the end of the request. (Behind PgBouncer in transaction mode, prepared statements need
+PgBouncer 1.21+ with max_prepared_statements.)
 """
+
+from collections.abc import Mapping
+from typing import Any
+
+import psycopg
+from django.db import connection
+from psycopg.types.numeric import Int8
 
 from clickgame.clicks.models import ClickDay
 from leaderboard.models import TOTAL_CLICK_SHARDS, ClickTotalShard
@@ -75,3 +89,15 @@ WHERE p.telegram_id = %(telegram_id)s::bigint AND NOT EXISTS (SELECT 1 FROM sync
 
 
 SYNC_STATEMENT = _sync_statement()
+
+
+def sync_statement_run(params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """Run the sync statement; its one row, or None when the player does not exist.
+
+    Integers are sent as int8 so every call matches the same prepared statement.
+    """
+    bound = {key: Int8(value) if type(value) is int else value for key, value in params.items()}
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(SYNC_STATEMENT, bound, prepare=True)
+        return cursor.fetchone()

@@ -3,6 +3,7 @@
 import json
 from unittest import mock
 
+import psycopg
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import OperationalError
@@ -221,8 +222,17 @@ def test_the_rate_limit_is_per_player(client, client_for, settings) -> None:
 
 def test_database_down_is_503_with_retry_after_and_nothing_is_applied(client, player) -> None:
     before = snapshot(player)
-    with mock.patch.object(
-        CursorWrapper, "execute", side_effect=OperationalError("server closed the connection")
+    # The connection dies under both code paths: Django's cursors (ORM path) and the psycopg
+    # cursor running the prepared PostgreSQL statement.
+    with (
+        mock.patch.object(
+            CursorWrapper, "execute", side_effect=OperationalError("server closed the connection")
+        ),
+        mock.patch.object(
+            psycopg.Cursor,
+            "execute",
+            side_effect=psycopg.OperationalError("server closed the connection"),
+        ),
     ):
         response = client.post(URL, {"seq": 4, "count": 10}, format="json")
     assert response.status_code == 503
