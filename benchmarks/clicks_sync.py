@@ -1,0 +1,474 @@
+"""Click sync benchmark: POST /api/clicks through gunicorn on PostgreSQL and Redis, vs a floor.
+
+    .venv/bin/python benchmarks/clicks_sync.py [--players 100000] [--clients 32] [--duration 20]
+
+Needs PostgreSQL and Redis on loopback and `wrk` (Debian package). Nothing leaves 127.0.0.1 and
+every step is bounded. Steps:
+1. create the database `--database` if missing and migrate; empty the players (and their
+   history), zero the total shards, empty Redis db `--redis-db`; `seed_players --count N`;
+2. pick `--active` random seeded players and pre-sign real initData for each (bot token below);
+3. start gunicorn (gthread, `--workers` x `--threads`, DEBUG off) with `benchmarks.settings`,
+   the app's settings plus the floor URL; the same server serves both measured runs;
+4. FLOOR: `wrk` POSTs `/bench/floor` (bare DRF view, one `UPDATE ... RETURNING`) for `--duration`;
+5. SYNC: `wrk` POSTs `/api/clicks` as the active players, `--clicks` per batch, seq + 1 per
+   batch per player (re-read from the database right before the run);
+6. after draining: global total (sum of shards) == sum of players, `recalculate_stats --dry-run`
+   finds no drift, the live board holds every player's clicks, and the clicks gained equal
+   `--clicks` x the number of 200 answers (no batch is over the allowance by construction).
+Both runs start after an unmeasured warm-up of `--warmup` seconds. The rate limit stays on with
+the app's CLICK_SYNC_RATE unless `--sync-rate` overrides it through the environment; with the
+defaults each active player syncs far below it, so it costs what it costs in production and
+never refuses (429s are counted and printed).
+Prints Markdown for docs/benchmarks.md.
+"""
+
+import argparse
+import http.client
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from telegram_auth.initdata import build_init_data  # noqa: E402
+
+BOT_TOKEN = "123456789:BENCH-clickgame-loopback-only"
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
+WRK = "wrk"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def service_env(args: argparse.Namespace) -> dict[str, str]:
+    """Production-like settings (DEBUG off) pointing at the benchmark database and Redis db."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+        "DEBUG": "False",
+        "SECRET_KEY": "bench-" + "k" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+        "SECURE_SSL_REDIRECT": "False",
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.database}",
+        "REDIS_URL": f"redis://127.0.0.1:6379/{args.redis_db}",
+    }
+    if args.sync_rate:
+        env["CLICK_SYNC_RATE"] = args.sync_rate
+    return env
+
+
+def manage(args: argparse.Namespace, *command: str) -> str:
+    """Run a management command against the benchmark database; its output."""
+    return subprocess.run(
+        [PYTHON, "manage.py", *command],
+        cwd=ROOT,
+        env=service_env(args),
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=True,
+    ).stdout
+
+
+def sql(args: argparse.Namespace, query: str) -> str:
+    """One psql statement on the benchmark database."""
+    return subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", args.database, "-tAqc", query],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    ).stdout.strip()
+
+
+def redis_cli(args: argparse.Namespace, *command: str) -> str:
+    return subprocess.run(
+        ["redis-cli", "-h", "127.0.0.1", "-n", str(args.redis_db), *command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.strip()
+
+
+def prepare(args: argparse.Namespace) -> float:
+    """Fresh database state with `--players` seeded players; seconds the seed took."""
+    if not _database_exists(args):
+        subprocess.run(
+            ["createdb", "-h", "127.0.0.1", "-U", "postgres", args.database],
+            timeout=60,
+            check=True,
+        )
+    manage(args, "migrate", "--noinput")
+    sql(args, "TRUNCATE players_player CASCADE")
+    sql(args, "UPDATE leaderboard_clicktotalshard SET clicks = 0")
+    redis_cli(args, "FLUSHDB")
+    started = time.monotonic()
+    manage(args, "seed_players", "--count", str(args.players), "--seed", "1")
+    seeded = time.monotonic() - started
+    sql(args, "VACUUM ANALYZE")
+    return seeded
+
+
+def _database_exists(args: argparse.Namespace) -> bool:
+    names = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "SELECT datname FROM pg_database"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.split()
+    return args.database in names
+
+
+def pick_players(args: argparse.Namespace) -> list[tuple[int, int]]:
+    """(player id, telegram id) of `--active` random players."""
+    rows = sql(
+        args,
+        "SELECT id, telegram_id FROM players_player WHERE NOT is_banned "  # noqa: S608
+        f"ORDER BY random() LIMIT {int(args.active)}",
+    )
+    return [(int(a), int(b)) for a, b in (line.split("|") for line in rows.splitlines())]
+
+
+def write_player_files(
+    args: argparse.Namespace, players: list[tuple[int, int]], directory: Path
+) -> tuple[Path, Path]:
+    """The wrk inputs: signed initData plus current seq per player, and the player ids."""
+    seqs = dict(
+        tuple(map(int, line.split("|")))
+        for line in sql(
+            args,
+            "SELECT id, last_seq FROM players_player WHERE id IN ("  # noqa: S608 (our ints)
+            + ",".join(str(player_id) for player_id, _ in players)
+            + ")",
+        ).splitlines()
+    )
+    syncs = directory / "players.tsv"
+    with syncs.open("w") as out:
+        for player_id, telegram_id in players:
+            init_data = build_init_data({"id": telegram_id, "first_name": "Bench"}, BOT_TOKEN)
+            out.write(f"{seqs[player_id]}\ttma {init_data}\n")
+    ids = directory / "player_ids.txt"
+    ids.write_text("".join(f"{player_id}\n" for player_id, _ in players))
+    return syncs, ids
+
+
+class Gunicorn:
+    """gunicorn serving benchmarks.settings on loopback for the duration of a `with` block."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def command(self) -> list[str]:
+        return [
+            GUNICORN,
+            "clickgame.wsgi",
+            "--bind",
+            f"127.0.0.1:{self.args.port}",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            str(self.args.workers),
+            "--threads",
+            str(self.args.threads),
+            "--keep-alive",
+            "30",
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+        ]
+
+    def __enter__(self) -> "Gunicorn":
+        self.process = subprocess.Popen(self.command(), cwd=ROOT, env=service_env(self.args))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", self.args.port, timeout=2)
+                connection.request("GET", "/health")
+                if connection.getresponse().status == 200:
+                    return self
+            except OSError:
+                time.sleep(0.2)
+        self.__exit__()
+        raise RuntimeError("gunicorn did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.process is not None
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def _proc_stat(pid: str) -> tuple[str, int, int] | None:
+    """(command name, parent pid, CPU ticks) of a process, None if it is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    name = raw[raw.index("(") + 1 : raw.rindex(")")]
+    rest = raw[raw.rindex(")") + 2 :].split()
+    return name, int(rest[1]), int(rest[11]) + int(rest[12])
+
+
+def _ours(pid: str, database: str) -> bool:
+    """A PostgreSQL process working for the benchmark: our backends and the shared helpers
+    (WAL writer, checkpointer, ...), not other databases' backends."""
+    try:
+        title = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+    is_backend = "127.0.0.1(" in title or "[local]" in title
+    return not is_backend or f" {database} " in title
+
+
+def cpu_snapshot(server_pid: int, database: str) -> dict[str, float]:
+    """CPU seconds so far of the server (gunicorn master + workers), PostgreSQL, Redis, machine."""
+    groups = {"gunicorn": 0, "postgres": 0, "redis": 0}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        stat = _proc_stat(pid)
+        if stat is None:
+            continue
+        name, parent, ticks = stat
+        if int(pid) == server_pid or parent == server_pid:
+            groups["gunicorn"] += ticks
+        elif name == "postgres" and _ours(pid, database):
+            groups["postgres"] += ticks
+        elif name.startswith("redis-server"):
+            groups["redis"] += ticks
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    busy = sum(fields) - fields[3] - fields[4]
+    snapshot = {name: ticks / CLK_TCK for name, ticks in groups.items()}
+    snapshot["machine"] = busy / CLK_TCK
+    return snapshot
+
+
+@dataclass
+class Run:
+    """One wrk run: what wrk printed plus CPU use."""
+
+    name: str
+    results: dict[str, float] = field(default_factory=dict)
+    statuses: dict[int, int] = field(default_factory=dict)
+    wall: float = 0.0
+    wrk_cpu: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> int:
+        return self.statuses.get(200, 0)
+
+    @property
+    def rate(self) -> float:
+        return self.ok / (self.results["duration_us"] / 1e6)
+
+    def ms(self, key: str) -> float:
+        return self.results[key] / 1000
+
+    @property
+    def errors(self) -> int:
+        bad = sum(count for status, count in self.statuses.items() if status != 200)
+        return bad + int(self.results.get("socket_errors", 0))
+
+
+def run_wrk(
+    args: argparse.Namespace,
+    server: Gunicorn,
+    *,
+    name: str,
+    script: str,
+    path: str,
+    script_args: list[str],
+    seconds: int,
+) -> Run:
+    """Run wrk against the server; parse its RESULT lines; measure its own CPU use."""
+    command = [
+        WRK,
+        f"-t{args.wrk_threads}",
+        f"-c{args.clients}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(ROOT / "benchmarks" / script),
+        f"http://127.0.0.1:{args.port}{path}",
+        "--",
+        *script_args,
+    ]
+    assert server.process is not None
+    before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = cpu_snapshot(server.process.pid, args.database)
+    started = time.monotonic()
+    output = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 60, check=True
+    ).stdout
+    wall = time.monotonic() - started
+    after = cpu_snapshot(server.process.pid, args.database)
+    after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run = Run(name=name, wall=wall)
+    run.wrk_cpu = (after_children.ru_utime - before_children.ru_utime) + (
+        after_children.ru_stime - before_children.ru_stime
+    )
+    run.cpu = {key: (after[key] - before[key]) / wall for key in after}
+    for key, value in re.findall(r"^RESULT (\S+)=(\S+)$", output, flags=re.MULTILINE):
+        if key.startswith("status_"):
+            run.statuses[int(key.removeprefix("status_"))] = int(value)
+        else:
+            run.results[key] = float(value)
+    return run
+
+
+def seq_sum(args: argparse.Namespace, players: list[tuple[int, int]]) -> int:
+    """Sum of the driven players' last applied seq: each applied batch adds exactly one."""
+    ids = ",".join(str(player_id) for player_id, _ in players)
+    query = f"SELECT COALESCE(SUM(last_seq), 0) FROM players_player WHERE id IN ({ids})"  # noqa: S608
+    return int(sql(args, query))
+
+
+def totals(args: argparse.Namespace) -> tuple[int, int]:
+    """(sum of the total shards, sum of all players' clicks)."""
+    shards, players = sql(
+        args,
+        "SELECT (SELECT COALESCE(SUM(clicks), 0) FROM leaderboard_clicktotalshard), "
+        "(SELECT COALESCE(SUM(clicks), 0) FROM players_player)",
+    ).split("|")
+    return int(shards), int(players)
+
+
+def board_total(args: argparse.Namespace) -> int:
+    """Sum of the live board's scores (Redis)."""
+    # Import here: redis is a project dependency, but the module docstring runs without Django.
+    from redis import Redis
+
+    client = Redis(host="127.0.0.1", port=6379, db=args.redis_db)
+    total = 0
+    for _member, score in client.zscan_iter("lb:board", count=10_000):
+        total += int(score)
+    return total
+
+
+def drain(args: argparse.Namespace) -> None:
+    """Wait until no query of the benchmark database is running (in-flight syncs landed)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        busy = sql(
+            args,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND state = 'active' AND pid <> pg_backend_pid()",
+        )
+        if busy == "0":
+            return
+        time.sleep(0.2)
+
+
+def describe(run: Run, floor: Run | None) -> str:
+    """One Markdown table row."""
+    return (
+        f"| {run.name} | {run.rate:,.0f} | {run.ms('p50_us'):.1f} | {run.ms('p95_us'):.1f} | "
+        f"{run.ms('p99_us'):.1f} | {run.ms('max_us'):.0f} | {run.ok:,} | {run.errors} | "
+        f"{run.wrk_cpu / run.wall:.2f} | {run.cpu['gunicorn']:.2f} | {run.cpu['postgres']:.2f} | "
+        f"{run.cpu['redis']:.2f} | {run.cpu['machine']:.2f} | "
+        + (f"{run.rate / floor.rate:.0%} |" if floor else "100% |")
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default="clickgame_clicks")
+    parser.add_argument("--redis-db", type=int, default=1)
+    parser.add_argument("--players", type=int, default=100_000, help="Players to seed.")
+    parser.add_argument("--active", type=int, default=5_000, help="Players the clients drive.")
+    parser.add_argument("--clients", type=int, default=32, help="Concurrent connections.")
+    parser.add_argument("--wrk-threads", type=int, default=1)
+    parser.add_argument("--duration", type=int, default=20, help="Seconds per measured run.")
+    parser.add_argument("--warmup", type=int, default=3, help="Unmeasured seconds per run.")
+    parser.add_argument("--clicks", type=int, default=5, help="Clicks per sync.")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--sync-rate", default="", help="Override CLICK_SYNC_RATE (env).")
+    parser.add_argument("--skip-floor", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="Reuse the seeded database.")
+    args = parser.parse_args()
+
+    seeded = 0.0
+    if not args.keep:
+        print(f"seeding {args.players:,} players ...", flush=True)
+        seeded = prepare(args)
+        print(f"seeded in {seeded:.1f}s", flush=True)
+    players = pick_players(args)
+    floor: Run | None = None
+    threads = str(args.wrk_threads)
+    with tempfile.TemporaryDirectory() as temp, Gunicorn(args) as server:
+        directory = Path(temp)
+        syncs_file, ids_file = write_player_files(args, players, directory)
+        if not args.skip_floor:
+            floor_run = {
+                "script": "floor.lua",
+                "path": "/bench/floor",
+                "script_args": [str(ids_file), threads],
+            }
+            run_wrk(args, server, name="warm-up", seconds=args.warmup, **floor_run)
+            floor = run_wrk(
+                args, server, name="floor: UPDATE ... RETURNING", seconds=args.duration, **floor_run
+            )
+            print(describe(floor, None), flush=True)
+        sync_run = {
+            "script": "clicks_sync.lua",
+            "path": "/api/clicks",
+            "script_args": [str(syncs_file), str(args.clicks), threads],
+        }
+        run_wrk(args, server, name="warm-up", seconds=args.warmup, **sync_run)
+        drain(args)
+        write_player_files(args, players, directory)  # the warm-up moved the seqs on
+        before, seqs_before = totals(args), seq_sum(args, players)
+        sync = run_wrk(args, server, name="POST /api/clicks", seconds=args.duration, **sync_run)
+        print(describe(sync, floor), flush=True)
+        drain(args)
+        after, seqs_after = totals(args), seq_sum(args, players)
+        command = " ".join(server.command()[1:])
+    drift = manage(args, "recalculate_stats", "--dry-run")
+    board = board_total(args)
+    gained = after[1] - before[1]
+    applied = seqs_after - seqs_before
+    expected = args.clicks * applied
+
+    def verdict(ok: bool) -> str:
+        return "OK" if ok else "MISMATCH"
+
+    socket_errors = int(sync.results.get("socket_errors", 0))
+    summary = [line for line in drift.splitlines() if "checked" in line]
+    report = [
+        "",
+        f"Seeded players: {args.players:,} (seed took {seeded:.1f}s); active: {len(players):,}",
+        f"gunicorn {command}; wrk -t{threads} -c{args.clients} -d{args.duration}s",
+        "",
+        "| run | syncs/s (200) | p50 ms | p95 ms | p99 ms | max ms | 200s | errors | "
+        "wrk CPU (cores) | gunicorn | postgres | redis | machine busy | vs floor |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        *([describe(floor, None)] if floor else []),
+        describe(sync, floor),
+        "",
+        f"Statuses: {dict(sorted(sync.statuses.items()))}, socket errors: {socket_errors}",
+        f"Exact totals after draining: global total (shards) {after[0]:,} vs sum of players "
+        f"{after[1]:,}: {verdict(after[0] == after[1])}",
+        f"Clicks gained {gained:,} vs {args.clicks} x {applied:,} batches applied = "
+        f"{expected:,}: {verdict(gained == expected)}; answered 200: {sync.ok:,} (the rest "
+        f"were in flight when wrk stopped, at most {args.clients})",
+        f"Live board total {board:,} vs players {after[1]:,}: {verdict(board == after[1])}",
+        f"recalculate_stats --dry-run: {summary[-1] if summary else drift.strip()}",
+    ]
+    print("\n".join(report))
+
+
+if __name__ == "__main__":
+    main()

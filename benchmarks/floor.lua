@@ -1,0 +1,56 @@
+-- wrk script for benchmarks/clicks_sync.py: the floor, POST /bench/floor round-robin over players.
+-- Args after `--`: <player ids file> <wrk threads>. Output format as in clicks_sync.lua.
+
+local threads = {}
+local thread_count = 0
+
+function setup(thread)
+  thread:set("thread_index", thread_count)
+  thread_count = thread_count + 1
+  table.insert(threads, thread)
+end
+
+function init(args)
+  local path, wrk_threads = args[1], tonumber(args[2])
+  bodies = {}
+  local line_number = 0
+  for line in io.lines(path) do
+    if line_number % wrk_threads == thread_index then
+      table.insert(bodies, '{"player_id":' .. line .. '}')
+    end
+    line_number = line_number + 1
+  end
+  headers = {["Content-Type"] = "application/json"}
+  cursor = 0
+  statuses = {}
+end
+
+function request()
+  cursor = cursor % #bodies + 1
+  return wrk.format("POST", "/bench/floor", headers, bodies[cursor])
+end
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local totals = {}
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("statuses")) do
+      totals[status] = (totals[status] or 0) + count
+    end
+  end
+  io.write(string.format("RESULT requests=%d\n", summary.requests))
+  io.write(string.format("RESULT duration_us=%d\n", summary.duration))
+  for _, p in ipairs({50, 90, 95, 99, 99.9}) do
+    io.write(string.format("RESULT p%s_us=%d\n", p, latency:percentile(p)))
+  end
+  io.write(string.format("RESULT max_us=%d\n", latency.max))
+  for status, count in pairs(totals) do
+    io.write(string.format("RESULT status_%d=%d\n", status, count))
+  end
+  local errors = summary.errors
+  io.write(string.format("RESULT socket_errors=%d\n",
+    errors.connect + errors.read + errors.write + errors.timeout))
+end
