@@ -35,6 +35,7 @@ RUN DEBUG=False \
     python manage.py collectstatic --noinput --verbosity 0 \
     && python -m compileall -q /app
 
-USER clickgame:clickgame
+# The numeric ids of the clickgame user created above: resolvable without the image passwd file.
+USER 10001:10001
 EXPOSE 8000
 CMD ["gunicorn", "--config", "deploy/gunicorn.conf.py", "clickgame.wsgi"]

@@ -289,6 +289,28 @@ def test_no_secret_is_committed() -> None:
     assert problems == []
 
 
+def find_hadolint() -> str:
+    local = VENV_BIN / "hadolint"
+    found = str(local) if local.exists() else shutil.which("hadolint")
+    if found is None:
+        pytest.skip("hadolint is not installed: pip install -r requirements/dev.txt")
+    return found
+
+
+def test_dockerfiles_pass_hadolint() -> None:
+    dockerfiles = [str(ROOT / "Dockerfile"), str(DEPLOY / "client.Dockerfile")]
+    result = run([find_hadolint(), "--no-color", *dockerfiles])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_hadolint_catches_an_unpinned_base_image(tmp_path: Path) -> None:
+    broken = tmp_path / "Dockerfile"
+    broken.write_text("FROM python:latest\nRUN pip install django\n")
+    result = run([find_hadolint(), "--no-color", str(broken)])
+    assert result.returncode != 0
+    assert "DL3007" in result.stdout
+
+
 def test_images_never_receive_env_files_or_local_state() -> None:
     ignored = set((ROOT / ".dockerignore").read_text().split())
     for entry in (".env", ".env.*", ".git", ".venv", "db.sqlite3", "godot_client/.godot"):
