@@ -1,11 +1,13 @@
 """HTTP API for click sync: `POST /api/clicks`."""
 
+from dataclasses import asdict
 from typing import Any
 
 from django.conf import settings
 from django_redis.exceptions import ConnectionInterrupted
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -59,6 +61,9 @@ class ClickSyncOutputSerializer(serializers.Serializer):
 
 
 class ClickSyncApi(APIView):
+    # The hot path of the game: JSON only, no browsable-API negotiation.
+    renderer_classes = [JSONRenderer]
+
     @extend_schema(
         operation_id="clicks_sync",
         request=ClickSyncInputSerializer,
@@ -94,4 +99,7 @@ class ClickSyncApi(APIView):
             username=request.user.username,
             language_code=request.user.language_code,
         )
-        return Response(ClickSyncOutputSerializer(result).data)
+        # The output serializer documents the response; the dataclass already holds exactly its
+        # fields as plain ints and a bool, so it is rendered directly (a tenth of the CPU time
+        # of a sync went into building the serializer).
+        return Response(asdict(result))

@@ -6,6 +6,7 @@ Redis.
 """
 
 import logging
+import random
 from collections.abc import Iterable
 
 from redis.exceptions import RedisError
@@ -17,6 +18,8 @@ logger = logging.getLogger(__name__)
 # Sorted set: member = player id, score = unix seconds of the player's latest sync.
 ACTIVE_PLAYERS_KEY = "clicks:active"
 ACTIVE_WINDOW_SECONDS = 60
+# Old activity entries are pruned by about one sync in this many.
+PRUNE_EVERY = 32
 # Sorted-set commands per pipeline when many board changes are pushed at once.
 BOARD_BATCH = 10_000
 
@@ -24,7 +27,9 @@ BOARD_BATCH = 10_000
 def sync_track(*, player_id: int, accepted: int, now: float) -> int | None:
     """Record one sync in ONE pipeline: board increment, activity; return active players.
 
-    Returns None without Redis. Raises RedisError when Redis fails; the caller decides.
+    Members older than the window are pruned on a random 1/PRUNE_EVERY of syncs (the count
+    reads the window itself, so it is exact either way). Returns None without Redis. Raises
+    RedisError when Redis fails; the caller decides.
     """
     client = redis_client()
     if client is None:
@@ -32,11 +37,13 @@ def sync_track(*, player_id: int, accepted: int, now: float) -> int | None:
     pipe = client.pipeline(transaction=False)
     board_add_clicks(pipe, player_id=player_id, clicks=accepted)
     pipe.zadd(ACTIVE_PLAYERS_KEY, {str(player_id): now})
-    pipe.zremrangebyscore(ACTIVE_PLAYERS_KEY, "-inf", f"({now - ACTIVE_WINDOW_SECONDS}")
-    # Nobody syncing for two windows: the key goes away by itself.
-    pipe.expire(ACTIVE_PLAYERS_KEY, 2 * ACTIVE_WINDOW_SECONDS)
-    pipe.zcard(ACTIVE_PLAYERS_KEY)
-    return int(pipe.execute()[-1])
+    count_at = len(pipe)
+    pipe.zcount(ACTIVE_PLAYERS_KEY, now - ACTIVE_WINDOW_SECONDS, "+inf")
+    if random.randrange(PRUNE_EVERY) == 0:
+        pipe.zremrangebyscore(ACTIVE_PLAYERS_KEY, "-inf", f"({now - ACTIVE_WINDOW_SECONDS}")
+        # Nobody syncing for a while: the key goes away by itself.
+        pipe.expire(ACTIVE_PLAYERS_KEY, 10 * ACTIVE_WINDOW_SECONDS)
+    return int(pipe.execute()[count_at])
 
 
 def active_players_count(*, now: float) -> int | None:

@@ -12,6 +12,7 @@ from django.test import override_settings
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework.test import APIClient
 
+from clickgame.clicks.apis import ClickSyncOutputSerializer
 from clickgame.clicks.models import ClickDay
 from clickgame.clicks.rules import MAX_SYNC_INTERVAL_MS
 from clickgame.clicks.tests.conftest import history_total, redis_only, shard_total
@@ -72,6 +73,7 @@ def test_first_sync_creates_the_player_and_counts_the_batch(client_for) -> None:
         "sync_interval_ms": 1000,
     }
     assert (player.clicks, player.last_seq, player.first_name) == (7, 1, "Zoe")
+    assert set(body) == set(ClickSyncOutputSerializer().fields)  # as documented
 
 
 def test_resent_seq_is_not_counted_twice(client, player) -> None:

@@ -226,6 +226,14 @@ class TestLiveBoard:
         clicks_sync(telegram_id=player.telegram_id, seq=1, count=1, now=NOON)
         assert redis.zscore(ACTIVE_PLAYERS_KEY, str(player.pk)) == NOON
 
+    def test_activity_older_than_a_minute_is_pruned_now_and_then(self, redis) -> None:
+        early, late = PlayerFactory.create_batch(2)
+        with mock.patch("clickgame.clicks.live.random.randrange", return_value=0):
+            clicks_sync(telegram_id=early.telegram_id, seq=1, count=1, now=NOON)
+            clicks_sync(telegram_id=late.telegram_id, seq=1, count=1, now=NOON + 61)
+        assert redis.zscore(ACTIVE_PLAYERS_KEY, str(early.pk)) is None
+        assert redis.zscore(ACTIVE_PLAYERS_KEY, str(late.pk)) == NOON + 61
+
     def test_redis_failing_after_the_commit_keeps_the_clicks(self, redis) -> None:
         player = PlayerFactory()
         with mock.patch("redis.client.Pipeline.execute", side_effect=RedisConnectionError("gone")):
