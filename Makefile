@@ -60,5 +60,8 @@ test: lint
 bench-leaderboard: venv
 	$(PY) benchmarks/leaderboard.py
 
+bench-clicks: venv
+	$(PY) benchmarks/clicks_sync.py
+
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts
