@@ -1,8 +1,9 @@
 """Container healthcheck for `web`: exit 0 when GET /ready answers 200, 1 otherwise.
 
 Django answers only host names in ALLOWED_HOSTS, so the probe sends the first one as the Host
-header (a leading-dot wildcard loses its dot; `*` becomes localhost). Standard library only: it
-runs inside the image with nothing else installed.
+header (a leading-dot wildcard loses its dot; `*` becomes localhost). HEALTHCHECK_ADDRESS
+(default 127.0.0.1:8000, gunicorn's bind) says where to ask. Standard library only: it runs inside
+the image with nothing else installed.
 """
 
 import http.client
