@@ -35,6 +35,8 @@ def _assert_clear_error(driver: WebDriver, code: str, title: str) -> None:
     assert element(driver, "error-title").text == title
     assert len(element(driver, "error-message").text) > 40
     assert "Telegram" in element(driver, "error-message").text
+    # Nothing to retry: the way out is reopening the game (or, in DEBUG, the dev sign-in).
+    assert not element(driver, "error-retry").is_displayed()
 
 
 def test_tampered_init_data_shows_a_sign_in_error(
