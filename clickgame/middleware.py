@@ -38,7 +38,11 @@ class TrustedProxyMiddleware:
 
 
 class RequestBodyLimitMiddleware:
-    """Answer 413 for a declared body over `MAX_REQUEST_BODY_BYTES` before anything reads it."""
+    """Answer 413 for a declared body over the limit before anything reads it.
+
+    The JSON API takes small documents (`MAX_REQUEST_BODY_BYTES`); other routes (admin forms, the
+    Telegram webhook, whose updates can quote long messages) get Django's larger upload limit.
+    """
 
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
@@ -50,12 +54,14 @@ class RequestBodyLimitMiddleware:
             return JsonResponse(
                 {"error": "bad_request", "detail": "Content-Length is not a number."}, status=400
             )
-        if length > settings.MAX_REQUEST_BODY_BYTES:
+        limit = (
+            settings.MAX_REQUEST_BODY_BYTES
+            if request.path.startswith("/api/")
+            else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        )
+        if length > limit:
             return JsonResponse(
-                {
-                    "error": "too_large",
-                    "detail": f"Request body is over {settings.MAX_REQUEST_BODY_BYTES} bytes.",
-                },
+                {"error": "too_large", "detail": f"Request body is over {limit} bytes."},
                 status=413,
             )
         return self.get_response(request)

@@ -160,9 +160,9 @@ STORAGES = {
     },
 }
 
-# Request bodies: the API takes small JSON documents only.
+# Request bodies: the JSON API takes small documents only; other routes (admin, webhook) 1 MiB.
 MAX_REQUEST_BODY_BYTES: int = env.int("MAX_REQUEST_BODY_BYTES", default=16 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 # X-Forwarded-For is believed only for this many reverse proxies in front of the app.
 TRUSTED_PROXY_COUNT: int = env.int("TRUSTED_PROXY_COUNT", default=0)

@@ -58,3 +58,12 @@ def test_unrouted_api_path_is_a_json_404(client, settings) -> None:
     response = client.get("/api/no-such-thing")
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_non_api_routes_accept_bodies_over_the_api_limit(client, settings) -> None:
+    body = "x" * (settings.MAX_REQUEST_BODY_BYTES + 10)
+    response = client.post("/api/dev/initdata", body, content_type="application/json")
+    assert response.status_code == 413
+    webhook = client.post("/telegram/webhook", body, content_type="application/json")
+    assert webhook.status_code != 413
