@@ -3,10 +3,11 @@
     .venv/bin/python benchmarks/leaderboard.py [--sql-players 100000] [--redis-players 1000000]
 
 Needs PostgreSQL and Redis on loopback. Steps (each bounded, nothing leaves 127.0.0.1):
-1. create the database `--database` if missing, migrate, seed players up to `--sql-players`
+1. create the database `<--database>_sql` if missing, migrate, seed `--sql-players` players
    with `seed_players` (bulk insert, realistic clicks);
 2. SQL backend: gunicorn without REDIS_URL, `--requests` signed GETs, p50/p95/p99;
-3. seed up to `--redis-players`, time `recalculate_leaderboard` (full rebuild from PostgreSQL);
+3. in `--database`, seed up to `--redis-players` and time `recalculate_leaderboard` (full
+   rebuild from PostgreSQL);
 4. Redis backend: gunicorn with REDIS_URL, the same load, p50/p95/p99.
 Half of the requests ask for the caller's view, half for `?user_id=` of a random player.
 Results are printed as Markdown for docs/benchmarks.md.
@@ -93,14 +94,14 @@ def ensure_database(args: argparse.Namespace) -> None:
     manage(args, "migrate", "--noinput", redis=False)
 
 
-def seed_up_to(args: argparse.Namespace, players: int) -> float:
+def seed_up_to(args: argparse.Namespace, players: int, *, redis: bool) -> float:
     """Seed players until there are `players`; seconds spent (0 when none were needed)."""
     have = int(sql(args, "SELECT count(*) FROM players_player"))
     if have >= players:
         return 0.0
     started = time.monotonic()
     print(f"seeding {players - have} players ...", flush=True)
-    manage(args, "seed_players", "--count", str(players - have), "--days", "1", redis=True)
+    manage(args, "seed_players", "--count", str(players - have), "--days", "1", redis=redis)
     sql(args, "VACUUM ANALYZE players_player")
     return time.monotonic() - started
 
@@ -234,24 +235,27 @@ def main() -> None:
     parser.add_argument("--phase", choices=["all", "sql", "redis"], default="all")
     args = parser.parse_args()
 
-    ensure_database(args)
     lines = [
         "| backend | players | requests | errors | req/s | p50 ms | p95 ms | p99 ms | max ms |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     if args.phase in ("all", "sql"):
-        seeded = seed_up_to(args, args.sql_players)
+        # A database of its own, so the SQL board has exactly --sql-players players.
+        sql_args = argparse.Namespace(**{**vars(args), "database": f"{args.database}_sql"})
+        ensure_database(sql_args)
+        seeded = seed_up_to(sql_args, args.sql_players, redis=False)
         print(f"seeded for SQL in {seeded:.1f}s", flush=True)
-        players_now = int(sql(args, "SELECT count(*) FROM players_player"))
-        with Gunicorn(args, redis=False):
-            sql_result = load(args, sample_players(args, args.callers))
+        players_now = int(sql(sql_args, "SELECT count(*) FROM players_player"))
+        with Gunicorn(sql_args, redis=False):
+            sql_result = load(sql_args, sample_players(sql_args, args.callers))
         lines.append(row("SQL", players_now, sql_result))
         print(lines[-1], flush=True)
         if args.phase == "sql":
             print("\n".join(lines))
             return
 
-    seeded = seed_up_to(args, args.redis_players)
+    ensure_database(args)
+    seeded = seed_up_to(args, args.redis_players, redis=True)
     print(f"seeded for Redis in {seeded:.1f}s", flush=True)
     players_now = int(sql(args, "SELECT count(*) FROM players_player"))
     started = time.monotonic()
