@@ -265,9 +265,11 @@ class RedisBoard:
         return BoardView(int(card), top, me, above, below)
 
     def ranks(self, *, player_ids: list[int]) -> dict[int, Ranked]:
-        if not self.client.exists(live.BOARD_READY_KEY):
+        ready, known_max_id = self.client.mget(live.BOARD_READY_KEY, live.KNOWN_MAX_ID_KEY)
+        if ready is None:
             board_rebuild_when_lost(client=self.client)
             raise BoardNotReady
+        self._join_new_players(int(known_max_id or 0))
         members = [live.member_for(pk) for pk in player_ids]
         scores = self.client.zmscore(live.BOARD_KEY, members) if members else []
         on_board = [

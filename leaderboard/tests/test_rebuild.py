@@ -8,7 +8,7 @@ from clickgame.errors import Conflict
 from leaderboard import live, rebuild
 from leaderboard.boards import RedisBoard, board_backend
 from leaderboard.rebuild import board_rebuild, rebuild_lock_acquire
-from leaderboard.selectors import leaderboard_for
+from leaderboard.selectors import leaderboard_for, ranks_for
 from leaderboard.tests.board_data import (
     add_clicks,
     board_scores,
@@ -185,3 +185,13 @@ def test_player_whose_first_clicks_are_not_on_the_board_yet_is_answered_from_sql
     assert answer["total_players"] == 2
     assert clicker.pk not in board_scores(redis_client)
     assert veteran.pk in board_scores(redis_client)
+
+
+def test_ranks_count_new_players_like_the_table(redis_client):
+    veteran = make_player(clicks=5)
+    build_board(redis_client)
+    newcomer = make_player(clicks=0)
+
+    ranks = ranks_for(player_ids=[veteran.pk, newcomer.pk], board=RedisBoard(redis_client))
+
+    assert ranks == {veteran.pk: (1, 100.0), newcomer.pk: (2, 0.0)}
