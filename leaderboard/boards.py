@@ -48,7 +48,7 @@ class BoardView:
 
 
 class Board(Protocol):
-    name: str
+    """What the selectors ask of a backend."""
 
     def view(self, *, player_id: int) -> BoardView:
         """The board around a visible player; NotFound for unknown or banned players."""
@@ -78,8 +78,6 @@ def _not_on_board(player_id: int) -> NotFound:
 
 class SqlBoard:
     """The board read straight from the players table (index `player_board_idx`)."""
-
-    name = "sql"
 
     def _visible(self) -> QuerySet[Player]:
         return Player.objects.visible()
@@ -185,8 +183,6 @@ class RedisBoard:
     missing) with ZADD NX 0, which can never count a click twice: it only creates an absent member
     at 0, and any increment, earlier or later, adds on top.
     """
-
-    name = "redis"
 
     def __init__(self, client: Any) -> None:
         self.client = client
