@@ -34,7 +34,8 @@ bootstrap: migrate
 run: bootstrap
 	@echo ""
 	@echo "  clickgame is starting on http://$(HOST):$(PORT)/"
-	@echo "    Mini App / dev sign-in  http://$(HOST):$(PORT)/dev/signin"
+	@echo "    Dev sign-in (start here) http://$(HOST):$(PORT)/dev/signin"
+	@echo "    Mini App                http://$(HOST):$(PORT)/   (light client: /play/web/)"
 	@echo "    Admin (backoffice)      http://$(HOST):$(PORT)/admin/"
 	@echo "    API                     http://$(HOST):$(PORT)/api/"
 	@echo "    API docs                http://$(HOST):$(PORT)/docs  and  /redoc"
@@ -44,8 +45,6 @@ run: bootstrap
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/ruff check godot_client/tests
-	$(BIN)/ruff format --check godot_client/tests
 	$(BIN)/gdparse $(GD_SCRIPTS) >/dev/null
 	$(BIN)/gdlint $(GD_SCRIPTS)
 	$(BIN)/gdformat --check $(GD_SCRIPTS)
