@@ -30,13 +30,23 @@ function init(args)
   body_tail = ',"count":' .. clicks .. '}'
   cursor = 0
   statuses = {}
+  -- wrk calls request() once on thread 0 to check the script and never sends that request;
+  -- that call must not use up a seq, or the player would skip one (and the checks would see a
+  -- batch applied without its clicks).
+  verifying = thread_index == 0
 end
 
 function request()
-  cursor = cursor % #players + 1
-  local player = players[cursor]
-  player.seq = player.seq + 1
-  return wrk.format("POST", "/api/clicks", player.headers, '{"seq":' .. player.seq .. body_tail)
+  local next_cursor = cursor % #players + 1
+  local player = players[next_cursor]
+  local body = '{"seq":' .. (player.seq + 1) .. body_tail
+  if verifying then
+    verifying = false
+  else
+    cursor = next_cursor
+    player.seq = player.seq + 1
+  end
+  return wrk.format("POST", "/api/clicks", player.headers, body)
 end
 
 function response(status, headers, body)

@@ -37,6 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from redis import Redis  # noqa: E402
+
 from telegram_auth.initdata import build_init_data  # noqa: E402
 
 BOT_TOKEN = "123456789:BENCH-clickgame-loopback-only"
@@ -327,28 +329,21 @@ def run_wrk(
     return run
 
 
-def seq_sum(args: argparse.Namespace, players: list[tuple[int, int]]) -> int:
-    """Sum of the driven players' last applied seq: each applied batch adds exactly one."""
+def totals(args: argparse.Namespace, players: list[tuple[int, int]]) -> tuple[int, int, int]:
+    """(sum of the total shards, sum of all players' clicks, sum of the driven players' seqs),
+    read in one statement so they belong to the same moment. Each applied batch adds one seq."""
     ids = ",".join(str(player_id) for player_id, _ in players)
-    query = f"SELECT COALESCE(SUM(last_seq), 0) FROM players_player WHERE id IN ({ids})"  # noqa: S608
-    return int(sql(args, query))
-
-
-def totals(args: argparse.Namespace) -> tuple[int, int]:
-    """(sum of the total shards, sum of all players' clicks)."""
-    shards, players = sql(
-        args,
-        "SELECT (SELECT COALESCE(SUM(clicks), 0) FROM leaderboard_clicktotalshard), "
-        "(SELECT COALESCE(SUM(clicks), 0) FROM players_player)",
-    ).split("|")
-    return int(shards), int(players)
+    driven = f"SELECT COALESCE(SUM(last_seq), 0) FROM players_player WHERE id IN ({ids})"  # noqa: S608
+    query = (
+        "SELECT (SELECT COALESCE(SUM(clicks), 0) FROM leaderboard_clicktotalshard), "  # noqa: S608
+        f"(SELECT COALESCE(SUM(clicks), 0) FROM players_player), ({driven})"
+    )
+    shards, clicks, seqs = sql(args, query).split("|")
+    return int(shards), int(clicks), int(seqs)
 
 
 def board_total(args: argparse.Namespace) -> int:
     """Sum of the live board's scores (Redis)."""
-    # Import here: redis is a project dependency, but the module docstring runs without Django.
-    from redis import Redis
-
     client = Redis(host="127.0.0.1", port=6379, db=args.redis_db)
     total = 0
     for _member, score in client.zscan_iter("lb:board", count=10_000):
@@ -356,18 +351,17 @@ def board_total(args: argparse.Namespace) -> int:
     return total
 
 
-def drain(args: argparse.Namespace) -> None:
-    """Wait until no query of the benchmark database is running (in-flight syncs landed)."""
+def drain(args: argparse.Namespace, players: list[tuple[int, int]]) -> tuple[int, int, int]:
+    """Wait until the in-flight syncs have landed (totals steady for a second); the totals."""
     deadline = time.monotonic() + 30
+    previous = totals(args, players)
     while time.monotonic() < deadline:
-        busy = sql(
-            args,
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND state = 'active' AND pid <> pg_backend_pid()",
-        )
-        if busy == "0":
-            return
-        time.sleep(0.2)
+        time.sleep(1)
+        current = totals(args, players)
+        if current == previous:
+            return current
+        previous = current
+    return previous
 
 
 def describe(run: Run, floor: Run | None) -> str:
@@ -428,18 +422,16 @@ def main() -> None:
             "script_args": [str(syncs_file), str(args.clicks), threads],
         }
         run_wrk(args, server, name="warm-up", seconds=args.warmup, **sync_run)
-        drain(args)
+        before = drain(args, players)
         write_player_files(args, players, directory)  # the warm-up moved the seqs on
-        before, seqs_before = totals(args), seq_sum(args, players)
         sync = run_wrk(args, server, name="POST /api/clicks", seconds=args.duration, **sync_run)
         print(describe(sync, floor), flush=True)
-        drain(args)
-        after, seqs_after = totals(args), seq_sum(args, players)
+        after = drain(args, players)
         command = " ".join(server.command()[1:])
     drift = manage(args, "recalculate_stats", "--dry-run")
     board = board_total(args)
     gained = after[1] - before[1]
-    applied = seqs_after - seqs_before
+    applied = after[2] - before[2]
     expected = args.clicks * applied
 
     def verdict(ok: bool) -> str:
