@@ -277,6 +277,14 @@ class Run:
         return self.results[key] / 1000
 
     @property
+    def cpu_ms_per_request(self) -> float:
+        """CPU of wrk, gunicorn, PostgreSQL and Redis per answered request, in milliseconds."""
+        cores = self.wrk_cpu / self.wall + sum(
+            self.cpu[name] for name in ("gunicorn", "postgres", "redis")
+        )
+        return cores / self.rate * 1000
+
+    @property
     def errors(self) -> int:
         bad = sum(count for status, count in self.statuses.items() if status != 200)
         return bad + int(self.results.get("socket_errors", 0))
@@ -370,7 +378,7 @@ def describe(run: Run, floor: Run | None) -> str:
         f"| {run.name} | {run.rate:,.0f} | {run.ms('p50_us'):.1f} | {run.ms('p95_us'):.1f} | "
         f"{run.ms('p99_us'):.1f} | {run.ms('max_us'):.0f} | {run.ok:,} | {run.errors} | "
         f"{run.wrk_cpu / run.wall:.2f} | {run.cpu['gunicorn']:.2f} | {run.cpu['postgres']:.2f} | "
-        f"{run.cpu['redis']:.2f} | {run.cpu['machine']:.2f} | "
+        f"{run.cpu['redis']:.2f} | {run.cpu['machine']:.2f} | {run.cpu_ms_per_request:.2f} | "
         + (f"{run.rate / floor.rate:.0%} |" if floor else "100% |")
     )
 
@@ -387,7 +395,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3, help="Unmeasured seconds per run.")
     parser.add_argument("--clicks", type=int, default=5, help="Clicks per sync.")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--sync-rate", default="", help="Override CLICK_SYNC_RATE (env).")
     parser.add_argument("--skip-floor", action="store_true")
@@ -445,8 +453,9 @@ def main() -> None:
         f"gunicorn {command}; wrk -t{threads} -c{args.clients} -d{args.duration}s",
         "",
         "| run | syncs/s (200) | p50 ms | p95 ms | p99 ms | max ms | 200s | errors | "
-        "wrk CPU (cores) | gunicorn | postgres | redis | machine busy | vs floor |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "wrk CPU (cores) | gunicorn | postgres | redis | machine busy | CPU ms/request | "
+        "vs floor |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         *([describe(floor, None)] if floor else []),
         describe(sync, floor),
         "",
