@@ -7,8 +7,9 @@ from django.db.models import Q
 class ClickDay(models.Model):
     """A player's accepted and rejected clicks and number of syncs on one UTC day."""
 
+    # No separate index on player: the unique (player, day) index starts with it.
     player = models.ForeignKey(
-        "players.Player", on_delete=models.CASCADE, related_name="click_days"
+        "players.Player", on_delete=models.CASCADE, related_name="click_days", db_index=False
     )
     day = models.DateField()
     clicks = models.BigIntegerField(default=0)
@@ -34,8 +35,9 @@ class ClickReset(models.Model):
     `history_clicks` of their latest reset.
     """
 
+    # Indexed by clickreset_player_latest_idx (player, -id).
     player = models.ForeignKey(
-        "players.Player", on_delete=models.CASCADE, related_name="click_resets"
+        "players.Player", on_delete=models.CASCADE, related_name="click_resets", db_index=False
     )
     clicks_removed = models.BigIntegerField()
     history_clicks = models.BigIntegerField()
