@@ -7,8 +7,11 @@ every step is bounded. Steps:
 1. create the database `--database` if missing and migrate; empty the players (and their
    history), zero the total shards, empty Redis db `--redis-db`; `seed_players --count N`;
 2. pick `--active` random seeded players and pre-sign real initData for each (bot token below);
-3. start gunicorn (gthread, `--workers` x `--threads`, DEBUG off) with `benchmarks.settings`,
-   the app's settings plus the floor URL; the same server serves both measured runs;
+3. start gunicorn (sync workers by default: `-k sync -w 4`, DEBUG off) with
+   `benchmarks.settings`, the app's settings plus the floor URL; the same server serves both
+   measured runs. (gthread workers keep wrk's connections where they were accepted, so one
+   worker process ends up with most of them and is GIL-bound while the other idles; sync
+   workers take one connection per request and share the load evenly.)
 4. FLOOR: `wrk` POSTs `/bench/floor` (bare DRF view, one `UPDATE ... RETURNING`) for `--duration`;
 5. SYNC: `wrk` POSTs `/api/clicks` as the active players, `--clicks` per batch, seq + 1 per
    batch per player (re-read from the database right before the run);
@@ -178,13 +181,13 @@ class Gunicorn:
             "--bind",
             f"127.0.0.1:{self.args.port}",
             "--worker-class",
-            "gthread",
+            self.args.worker_class,
             "--workers",
             str(self.args.workers),
             "--threads",
             str(self.args.threads),
             "--keep-alive",
-            "30",
+            str(self.args.keep_alive),
             "--backlog",
             "2048",
             "--log-level",
@@ -243,6 +246,7 @@ def cpu_snapshot(server_pid: int, database: str) -> dict[str, float]:
         name, parent, ticks = stat
         if int(pid) == server_pid or parent == server_pid:
             groups["gunicorn"] += ticks
+            groups[f"worker {pid}"] = ticks
         elif name == "postgres" and _ours(pid, database):
             groups["postgres"] += ticks
         elif name.startswith("redis-server"):
@@ -328,7 +332,10 @@ def run_wrk(
     run.wrk_cpu = (after_children.ru_utime - before_children.ru_utime) + (
         after_children.ru_stime - before_children.ru_stime
     )
-    run.cpu = {key: (after[key] - before[key]) / wall for key in after}
+    run.cpu = {key: (after[key] - before.get(key, 0)) / wall for key in after}
+    run.cpu["busiest worker"] = max(
+        (value for key, value in run.cpu.items() if key.startswith("worker ")), default=0.0
+    )
     for key, value in re.findall(r"^RESULT (\S+)=(\S+)$", output, flags=re.MULTILINE):
         if key.startswith("status_"):
             run.statuses[int(key.removeprefix("status_"))] = int(value)
@@ -377,8 +384,10 @@ def describe(run: Run, floor: Run | None) -> str:
     return (
         f"| {run.name} | {run.rate:,.0f} | {run.ms('p50_us'):.1f} | {run.ms('p95_us'):.1f} | "
         f"{run.ms('p99_us'):.1f} | {run.ms('max_us'):.0f} | {run.ok:,} | {run.errors} | "
-        f"{run.wrk_cpu / run.wall:.2f} | {run.cpu['gunicorn']:.2f} | {run.cpu['postgres']:.2f} | "
-        f"{run.cpu['redis']:.2f} | {run.cpu['machine']:.2f} | {run.cpu_ms_per_request:.2f} | "
+        f"{run.wrk_cpu / run.wall:.2f} | "
+        f"{run.cpu['gunicorn']:.2f} ({run.cpu['busiest worker']:.2f}) | "
+        f"{run.cpu['postgres']:.2f} | {run.cpu['redis']:.2f} | {run.cpu['machine']:.2f} | "
+        f"{run.cpu_ms_per_request:.2f} | "
         + (f"{run.rate / floor.rate:.0%} |" if floor else "100% |")
     )
 
@@ -394,8 +403,10 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=20, help="Seconds per measured run.")
     parser.add_argument("--warmup", type=int, default=3, help="Unmeasured seconds per run.")
     parser.add_argument("--clicks", type=int, default=5, help="Clicks per sync.")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1, help="> 1 means gthread.")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class.")
+    parser.add_argument("--keep-alive", type=int, default=30, help="gunicorn keep-alive s.")
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--sync-rate", default="", help="Override CLICK_SYNC_RATE (env).")
     parser.add_argument("--skip-floor", action="store_true")
@@ -453,8 +464,8 @@ def main() -> None:
         f"gunicorn {command}; wrk -t{threads} -c{args.clients} -d{args.duration}s",
         "",
         "| run | syncs/s (200) | p50 ms | p95 ms | p99 ms | max ms | 200s | errors | "
-        "wrk CPU (cores) | gunicorn | postgres | redis | machine busy | CPU ms/request | "
-        "vs floor |",
+        "wrk CPU (cores) | gunicorn (busiest worker) | postgres | redis | machine busy | "
+        "CPU ms/request | vs floor |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         *([describe(floor, None)] if floor else []),
         describe(sync, floor),
