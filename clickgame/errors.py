@@ -13,6 +13,7 @@ from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import page_not_found
 from django_ratelimit.exceptions import Ratelimited
+from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -123,7 +124,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         )
     if isinstance(exc, RequestDataTooBig):
         return Response(error_body("too_large", "Request body is too large."), status=413)
-    if isinstance(exc, DatabaseError | RedisError):
+    # django-redis wraps Redis failures in its own ConnectionInterrupted (not a RedisError).
+    if isinstance(exc, DatabaseError | RedisError | ConnectionInterrupted):
         logger.exception("backing service failed")
         return Response(
             error_body(ServiceUnavailable.code, ServiceUnavailable.default_detail),

@@ -67,3 +67,21 @@ def test_non_api_routes_accept_bodies_over_the_api_limit(client, settings) -> No
     assert response.status_code == 413
     webhook = client.post("/telegram/webhook", body, content_type="application/json")
     assert webhook.status_code != 413
+
+
+@pytest.mark.django_db
+def test_cache_outage_during_a_name_change_is_503_and_changes_nothing(client_for) -> None:
+    from unittest import mock
+
+    from django_redis.exceptions import ConnectionInterrupted
+
+    client = client_for(10)
+    client.get("/api/me")
+    with mock.patch(
+        "clickgame.ratelimits.get_usage", side_effect=ConnectionInterrupted(connection=None)
+    ):
+        response = client.post("/api/users", {"game_name": "Outage"}, format="json")
+    assert response.status_code == 503
+    assert response.json()["error"] == "unavailable"
+    assert response["Retry-After"]
+    assert Player.objects.get().game_name is None
