@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from redis import Redis  # noqa: E402
 
+from benchmarks.common import production_env, psql, run_manage  # noqa: E402
 from telegram_auth.initdata import build_init_data  # noqa: E402
 
 BOT_TOKEN = "123456789:BENCH-clickgame-loopback-only"
@@ -53,18 +54,12 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 def service_env(args: argparse.Namespace) -> dict[str, str]:
     """Production-like settings (DEBUG off) pointing at the benchmark database and Redis db."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
-        "DEBUG": "False",
-        "SECRET_KEY": "bench-" + "k" * 50,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
-        "SECURE_SSL_REDIRECT": "False",
-        "LOG_LEVEL": "WARNING",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.database}",
-        "REDIS_URL": f"redis://127.0.0.1:6379/{args.redis_db}",
-    }
+    env = production_env(
+        database=args.database,
+        redis_url=f"redis://127.0.0.1:6379/{args.redis_db}",
+        bot_token=BOT_TOKEN,
+    )
+    env["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
     if args.sync_rate:
         env["CLICK_SYNC_RATE"] = args.sync_rate
     return env
@@ -72,26 +67,12 @@ def service_env(args: argparse.Namespace) -> dict[str, str]:
 
 def manage(args: argparse.Namespace, *command: str) -> str:
     """Run a management command against the benchmark database; its output."""
-    return subprocess.run(
-        [PYTHON, "manage.py", *command],
-        cwd=ROOT,
-        env=service_env(args),
-        capture_output=True,
-        text=True,
-        timeout=3600,
-        check=True,
-    ).stdout
+    return run_manage(service_env(args), *command)
 
 
 def sql(args: argparse.Namespace, query: str) -> str:
     """One psql statement on the benchmark database."""
-    return subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", args.database, "-tAqc", query],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=True,
-    ).stdout.strip()
+    return psql(args.database, query)
 
 
 def redis_cli(args: argparse.Namespace, *command: str) -> str:

@@ -15,7 +15,6 @@ Results are printed as Markdown for docs/benchmarks.md.
 
 import argparse
 import http.client
-import os
 import random
 import statistics
 import subprocess
@@ -29,6 +28,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import production_env, psql, run_manage  # noqa: E402
 from telegram_auth.initdata import build_init_data  # noqa: E402
 
 BOT_TOKEN = "123456789:BENCH-clickgame-loopback-only"
@@ -38,43 +38,18 @@ GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 
 def service_env(args: argparse.Namespace, *, redis: bool) -> dict[str, str]:
     """Production-like settings (DEBUG off) pointing at the benchmark database."""
-    env = {
-        **os.environ,
-        "DEBUG": "False",
-        "SECRET_KEY": "bench-" + "k" * 50,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
-        "SECURE_SSL_REDIRECT": "False",
-        "LOG_LEVEL": "WARNING",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.database}",
-        "REDIS_URL": f"redis://127.0.0.1:6379/{args.redis_db}" if redis else "",
-    }
-    return env
+    redis_url = f"redis://127.0.0.1:6379/{args.redis_db}" if redis else ""
+    return production_env(database=args.database, redis_url=redis_url, bot_token=BOT_TOKEN)
 
 
 def manage(args: argparse.Namespace, *command: str, redis: bool = True) -> str:
     """Run a management command against the benchmark database; its output."""
-    result = subprocess.run(
-        [PYTHON, "manage.py", *command],
-        cwd=ROOT,
-        env=service_env(args, redis=redis),
-        capture_output=True,
-        text=True,
-        timeout=3600,
-        check=True,
-    )
-    return result.stdout
+    return run_manage(service_env(args, redis=redis), *command)
 
 
 def sql(args: argparse.Namespace, query: str) -> str:
-    """One psql query on the benchmark database (database name from our own argument)."""
-    return subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", args.database, "-tAc", query],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=True,
-    ).stdout.strip()
+    """One psql query on the benchmark database."""
+    return psql(args.database, query)
 
 
 def ensure_database(args: argparse.Namespace) -> None:
