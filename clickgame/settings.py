@@ -43,8 +43,8 @@ if DEBUG and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    # Django's admin with the backoffice site as admin.site (clickgame/backoffice/sites.py).
-    "clickgame.backoffice.apps.BackofficeAdminConfig",
+    # Django's admin with the backoffice site as admin.site (backoffice/sites.py).
+    "backoffice.apps.BackofficeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -56,15 +56,16 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "players",
     "leaderboard",
-    "clickgame.clicks",
+    "clicks",
     "telegram_auth",
-    "clickgame.backoffice",
-    "clickgame.miniapp",
+    "bot",
+    "backoffice",
+    "miniapp",
 ]
 
 MIDDLEWARE = [
-    "clickgame.middleware.TrustedProxyMiddleware",
-    "clickgame.middleware.RequestBodyLimitMiddleware",
+    "core.middleware.TrustedProxyMiddleware",
+    "core.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -180,9 +181,9 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "clickgame.negotiation.StaffBrowsableNegotiation",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.negotiation.StaffBrowsableNegotiation",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "clickgame.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 

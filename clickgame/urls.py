@@ -5,15 +5,15 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from clickgame import health
-from clickgame.api_index import ApiIndex
+from core import health
+from core.api_index import ApiIndex
 
-handler404 = "clickgame.errors.json_or_html_404"
+handler404 = "core.errors.json_or_html_404"
 
 api_patterns = [
     path("", ApiIndex.as_view(), name="api-index"),
     path("", include("players.urls")),
-    path("", include("clickgame.clicks.urls")),
+    path("", include("clicks.urls")),
     path("", include("leaderboard.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
 ]
@@ -25,7 +25,7 @@ urlpatterns = [
     path("health", health.health, name="health"),
     path("ready", health.ready, name="ready"),
     path(settings.ADMIN_URL, admin.site.urls),
-    path("", include("telegram_auth.urls")),
+    path("", include("bot.urls")),
     # Last: the Mini App entry at MINI_APP_PATH, its Godot files and the light client.
-    path("", include("clickgame.miniapp.urls")),
+    path("", include("miniapp.urls")),
 ]

@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from clickgame.miniapp.compression import compress_build
 from e2e.browser import element, screenshot, wait_for_screen, wait_until
 from e2e.server import GameServer, running_server
+from miniapp.compression import compress_build
 
 pytestmark = pytest.mark.e2e
 

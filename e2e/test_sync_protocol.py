@@ -15,7 +15,7 @@ from e2e.browser import launch
 
 pytestmark = pytest.mark.e2e
 
-SYNC_JS = Path(__file__).resolve().parent.parent / "clickgame/miniapp/static/miniapp/sync.js"
+SYNC_JS = Path(__file__).resolve().parent.parent / "miniapp/static/miniapp/sync.js"
 HARNESS_JS = Path(__file__).resolve().parent / "sync_harness.js"
 
 

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from django.db.models import QuerySet
 
-from clickgame.errors import NotFound
+from core.errors import NotFound
 from leaderboard import live
 from leaderboard.rebuild import board_rebuild_when_lost
 from players.models import Player

@@ -34,7 +34,7 @@ from typing import Any
 
 from django.db import connections
 
-from clickgame.errors import Conflict
+from core.errors import Conflict
 from leaderboard import live
 from players.models import Player
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 
-from clickgame.errors import NotFound
+from core.errors import NotFound
 from leaderboard import live
 from leaderboard.models import GlobalStats
 from leaderboard.rebuild import BoardReport, board_rebuild

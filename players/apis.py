@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clickgame.errors import Forbidden
+from core.errors import Forbidden
 from players.models import Player
 from players.selectors import player_get_public
 from players.services import player_get_or_create, player_set_game_name

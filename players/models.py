@@ -41,7 +41,7 @@ class Player(models.Model):
     name_changed_at = models.DateTimeField(null=True, blank=True)
 
     clicks = models.BigIntegerField(default=0)
-    # Click sync bookkeeping (clickgame.clicks): last applied batch and the anti-cheat allowance.
+    # Click sync bookkeeping (clicks): last applied batch and the anti-cheat allowance.
     last_seq = models.BigIntegerField(default=0)
     last_sync_accepted = models.IntegerField(default=0)
     click_allowance = models.FloatField(default=0.0, help_text="Clicks the player may still send.")

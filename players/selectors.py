@@ -1,6 +1,6 @@
 """Reads about players."""
 
-from clickgame.errors import NotFound
+from core.errors import NotFound
 from players.models import Player
 
 

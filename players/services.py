@@ -7,8 +7,8 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from clickgame.errors import InvalidInput, NotFound
-from clickgame.ratelimits import rate_check, rate_count
+from core.errors import InvalidInput, NotFound
+from core.ratelimits import rate_check, rate_count
 from players.models import BlockedWord, NameStatus, Player
 from players.rules import NameRuleError, check_name
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clickgame.errors import NotFound
+from core.errors import NotFound
 from leaderboard.boards import RedisBoard, SqlBoard
 from leaderboard.models import ClickTotalShard
 from leaderboard.selectors import leaderboard_for, ranks_for

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from clickgame.errors import Conflict
+from core.errors import Conflict
 from leaderboard import live, rebuild
 from leaderboard.boards import RedisBoard, board_backend
 from leaderboard.rebuild import board_rebuild, rebuild_lock_acquire

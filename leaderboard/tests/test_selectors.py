@@ -4,7 +4,7 @@ import pytest
 from django.test import override_settings
 from redis import Redis
 
-from clickgame.errors import NotFound
+from core.errors import NotFound
 from leaderboard.boards import RedisBoard
 from leaderboard.selectors import click_share, leaderboard_for, ranks_for, total_clicks
 from leaderboard.tests.board_data import make_player, reference_board, shards_match_players

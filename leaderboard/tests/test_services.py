@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from clickgame.errors import NotFound
+from core.errors import NotFound
 from leaderboard.models import GlobalStats
 from leaderboard.selectors import global_stats, leaderboard_for
 from leaderboard.services import leaderboard_recalculate, player_ban, player_unban

@@ -2,7 +2,7 @@
 
 import pytest
 
-from clickgame.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound
 from players.models import NameStatus, Player
 from players.services import (
     player_name_approve,

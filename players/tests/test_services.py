@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from clickgame.errors import InvalidInput, RateLimited
+from core.errors import InvalidInput, RateLimited
 from players.models import NameStatus, Player
 from players.services import player_get_or_create, player_set_game_name
 from players.tests.factories import BlockedWordFactory, PlayerFactory

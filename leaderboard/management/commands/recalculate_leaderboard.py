@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from clickgame.errors import Conflict
+from core.errors import Conflict
 from leaderboard.services import leaderboard_recalculate
 
 

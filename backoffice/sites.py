@@ -1,0 +1,127 @@
+"""The backoffice admin site: staff only, throttled sign-in, and the global stats page.
+
+It is installed as Django's default site (`BackofficeAdminConfig.default_site`), so `admin.site`
+and every `@admin.register` use it.
+"""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_GET, require_POST
+from django_ratelimit.core import get_usage
+
+from backoffice.chart import bar_chart
+from backoffice.reports import recalculation_summary
+from backoffice.selectors import CHART_DAYS, dashboard
+from core.errors import DomainError
+from leaderboard.models import GlobalStats
+from leaderboard.services import leaderboard_recalculate
+from players.models import Player
+
+# Sign-in attempts (POSTs) allowed per client IP and, separately, per username.
+LOGIN_RATE = "10/5m"
+
+
+def _username_key(group: str, request: HttpRequest) -> str:
+    return request.POST.get("username", "").strip().casefold()[:150]
+
+
+def login_retry_after(request: HttpRequest) -> int | None:
+    """Count one sign-in attempt by IP and by username; seconds to wait once either is spent."""
+    waits = []
+    for group, key in (("backoffice_login_ip", "ip"), ("backoffice_login_user", _username_key)):
+        usage = get_usage(
+            request, group=group, key=key, rate=LOGIN_RATE, method="POST", increment=True
+        )
+        if usage is not None and usage["should_limit"]:
+            waits.append(max(1, int(usage["time_left"])))
+    return max(waits) if waits else None
+
+
+class BackofficeSite(admin.AdminSite):
+    """Django admin for the people running the game."""
+
+    site_header = "clickgame backoffice"
+    site_title = "clickgame backoffice"
+    index_title = "Backoffice"
+    index_template = "backoffice/index.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path("stats/", self.admin_view(self.stats_view), name="stats"),
+            path(
+                "stats/recalculate/",
+                self.admin_view(self.recalculate_view),
+                name="stats_recalculate",
+            ),
+            *super().get_urls(),
+        ]
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        """The sign-in page; too many attempts from one IP or for one username get 429."""
+        if request.method == "POST":
+            retry_after = login_retry_after(request)
+            if retry_after is not None:
+                response = TemplateResponse(
+                    request,
+                    "backoffice/login_throttled.html",
+                    {**self.each_context(request), "title": "Too many sign-in attempts"},
+                    status=429,
+                )
+                response["Retry-After"] = str(retry_after)
+                return response
+        return super().login(request, extra_context)
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        context = {**(extra_context or {}), "names_to_review": self._names_to_review(request)}
+        return super().index(request, context)
+
+    def _names_to_review(self, request: HttpRequest) -> int | None:
+        user = request.user
+        if not (
+            user.has_perm("backoffice.view_namereview")
+            or user.has_perm("backoffice.change_namereview")
+        ):
+            return None
+        return Player.objects.names_to_review().count()
+
+    @method_decorator(require_GET)
+    def stats_view(self, request: HttpRequest) -> HttpResponse:
+        """The global stats page: totals, activity, the top 10 and clicks per day."""
+        request.current_app = self.name
+        numbers = dashboard()
+        context = {
+            **self.each_context(request),
+            "title": "Global stats",
+            "stats": numbers,
+            "chart": bar_chart(numbers.clicks_per_day),
+            "chart_days": CHART_DAYS,
+        }
+        return TemplateResponse(request, "backoffice/stats.html", context)
+
+    @method_decorator(require_POST)
+    def recalculate_view(self, request: HttpRequest) -> HttpResponse:
+        """Run the leaderboard recalculation (or only measure the drift) and report it."""
+        stats_url = reverse("admin:stats", current_app=self.name)
+        dry_run = request.POST.get("mode") == "check"
+        try:
+            report = leaderboard_recalculate(dry_run=dry_run)
+        except DomainError as exc:
+            messages.error(request, f"The leaderboard recalculation did not run: {exc.detail}")
+            return HttpResponseRedirect(stats_url)
+        summary = recalculation_summary(report)
+        LogEntry.objects.create(
+            user_id=request.user.pk,
+            content_type=ContentType.objects.get_for_model(GlobalStats),
+            object_repr="leaderboard",
+            action_flag=CHANGE,
+            change_message=summary,
+        )
+        messages.success(request, summary)
+        return HttpResponseRedirect(stats_url)

@@ -1,7 +1,0 @@
-from django.apps import AppConfig
-
-
-class ClicksConfig(AppConfig):
-    name = "clickgame.clicks"
-    label = "clicks"
-    default_auto_field = "django.db.models.BigAutoField"

@@ -1,7 +1,0 @@
-from django.urls import path
-
-from clickgame.clicks import apis
-
-urlpatterns = [
-    path("clicks", apis.ClickSyncApi.as_view(), name="clicks-sync"),
-]

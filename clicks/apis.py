@@ -1,0 +1,105 @@
+"""HTTP API for click sync: `POST /api/clicks`."""
+
+from dataclasses import asdict
+from typing import Any
+
+from django.conf import settings
+from django_redis.exceptions import ConnectionInterrupted
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clicks.services import MAX_SEQ, clicks_sync
+from core.errors import Forbidden, ServiceUnavailable
+from core.ratelimits import rate_check
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer that arrives as a JSON integer: booleans, floats (even 3.0) and strings fail."""
+
+    default_error_messages = {"invalid": "A JSON integer is required."}
+
+    def to_internal_value(self, data: Any) -> int:
+        if type(data) is not int:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ClickSyncErrorSerializer(serializers.Serializer):
+    error = serializers.CharField(help_text="Machine-readable error code.")
+    detail = serializers.CharField(help_text="Human-readable explanation.")
+
+
+class ClickSyncInputSerializer(serializers.Serializer):
+    seq = StrictIntegerField(
+        min_value=1, max_value=MAX_SEQ, help_text="Batch number, +1 per new batch."
+    )
+    count = StrictIntegerField(
+        min_value=0, help_text="Clicks in this batch, at most MAX_CLICKS_PER_SYNC."
+    )
+
+    def validate_count(self, value: int) -> int:
+        # Checked here, not as max_value, so the setting is read per request.
+        if value > settings.MAX_CLICKS_PER_SYNC:
+            raise serializers.ValidationError(
+                f"At most {settings.MAX_CLICKS_PER_SYNC} clicks per sync.", code="max_value"
+            )
+        return value
+
+
+class ClickSyncOutputSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField(help_text="Clicks of this batch that were counted.")
+    rejected = serializers.IntegerField(help_text="Clicks over the anti-cheat allowance.")
+    duplicate = serializers.BooleanField(help_text="The seq was applied before; nothing new.")
+    seq = serializers.IntegerField(help_text="The last applied seq.")
+    clicks = serializers.IntegerField(help_text="The player's total clicks.")
+    total_clicks = serializers.IntegerField(help_text="All players' clicks together.")
+    sync_interval_ms = serializers.IntegerField(help_text="Wait this long before next sync.")
+
+
+class ClickSyncApi(APIView):
+    # The hot path of the game: JSON only, no browsable-API negotiation.
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(
+        operation_id="clicks_sync",
+        request=ClickSyncInputSerializer,
+        responses={
+            200: ClickSyncOutputSerializer,
+            400: OpenApiResponse(ClickSyncErrorSerializer, description="Invalid seq or count."),
+            403: OpenApiResponse(ClickSyncErrorSerializer, description="Banned, or not a player."),
+            429: OpenApiResponse(
+                ClickSyncErrorSerializer, description="Too many syncs; see Retry-After."
+            ),
+            503: OpenApiResponse(
+                ClickSyncErrorSerializer, description="Server degraded; see Retry-After."
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        """Send a batch of clicks; resending the same seq is safe and counts once."""
+        telegram_id = getattr(request.user, "telegram_id", None)
+        if telegram_id is None:
+            raise Forbidden("Sign in through Telegram to play.", code="not_a_player")
+        try:
+            rate_check(group="clicks_sync", key=str(telegram_id), rate=settings.CLICK_SYNC_RATE)
+        except ConnectionInterrupted as exc:
+            # django-redis wraps Redis errors in its own exception; Redis down means 503.
+            raise ServiceUnavailable() from exc
+        data = ClickSyncInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = clicks_sync(
+            telegram_id=telegram_id,
+            seq=data.validated_data["seq"],
+            count=data.validated_data["count"],
+            first_name=request.user.first_name,
+            username=request.user.username,
+            language_code=request.user.language_code,
+        )
+        # The output serializer documents the response; the dataclass already holds exactly its
+        # fields as plain ints and a bool, so it is rendered directly (a tenth of the CPU time
+        # of a sync went into building the serializer).
+        return Response(asdict(result))

@@ -1,0 +1,82 @@
+"""Click sync arithmetic with no Django in it: the anti-cheat token bucket and the sync interval.
+
+The PostgreSQL sync statement (`clicks.sql`) evaluates the very same formulas in SQL;
+tests check that both agree.
+"""
+
+import math
+from dataclasses import dataclass
+
+# The client is told to wait between syncs at least this long and at most this long.
+MIN_SYNC_INTERVAL_MS = 1000
+MAX_SYNC_INTERVAL_MS = 30000
+# Unix seconds as floats step by ~0.24 µs today, so `rate * elapsed` carries noise of about
+# 1e-5 clicks: an honest player at exactly the rate would sometimes see 0.99999 and lose a click.
+# Accepting from `allowance + TOLERANCE` avoids that; what it lends is kept as a (tiny) negative
+# allowance and paid back by the next refill, so over any sequence at most TOLERANCE extra is
+# ever accepted, never more.
+TOLERANCE = 1e-3
+
+
+@dataclass(frozen=True)
+class ClickCap:
+    """The anti-cheat cap: `rate` clicks per second, banked up to `burst` clicks."""
+
+    rate: float
+    burst: float
+
+    @classmethod
+    def of(cls, *, per_second: int, burst_seconds: int) -> "ClickCap":
+        """The cap for `per_second` clicks per second with `burst_seconds` seconds of banking."""
+        return cls(rate=float(per_second), burst=float(per_second * burst_seconds))
+
+
+@dataclass(frozen=True)
+class CapDecision:
+    """What the cap made of one batch and the bucket left behind."""
+
+    accepted: int
+    rejected: int
+    allowance: float
+    allowance_at: float
+
+
+def refilled_allowance(
+    cap: ClickCap, *, allowance: float, allowance_at: float, now: float
+) -> float:
+    """The allowance after refilling for the time since `allowance_at`, at most the burst.
+
+    A clock that went backwards refills nothing (elapsed time is never negative).
+    """
+    return min(cap.burst, allowance + cap.rate * max(0.0, now - allowance_at))
+
+
+def apply_cap(
+    cap: ClickCap, *, count: int, allowance: float, allowance_at: float, now: float
+) -> CapDecision:
+    """Spend the bucket on a batch of `count` clicks arriving at `now` (unix seconds).
+
+    accepted = min(count, floor(refilled allowance + TOLERANCE)); the rest is rejected. The
+    refill time never moves backwards, so a clock jump cannot mint clicks twice.
+    """
+    if count < 0:
+        raise ValueError("count must not be negative")
+    available = refilled_allowance(cap, allowance=allowance, allowance_at=allowance_at, now=now)
+    accepted = min(count, max(0, math.floor(available + TOLERANCE)))
+    return CapDecision(
+        accepted=accepted,
+        rejected=count - accepted,
+        allowance=available - accepted,
+        allowance_at=max(allowance_at, now),
+    )
+
+
+def sync_interval_ms(*, active_players: int, budget_rps: int) -> int:
+    """Milliseconds a client waits between syncs so `active_players` stay within `budget_rps`.
+
+    More players means longer intervals (bigger batches), bounded to 1-30 seconds.
+    """
+    if budget_rps <= 0:
+        return MAX_SYNC_INTERVAL_MS
+    wanted = math.ceil(1000 * max(0, active_players) / budget_rps)
+    return max(MIN_SYNC_INTERVAL_MS, min(MAX_SYNC_INTERVAL_MS, wanted))

@@ -1,0 +1,412 @@
+"""Click use cases: sync a batch, reset a player, rebuild totals from history.
+
+Invariants every function here keeps (and `stats_recalculate` restores):
+- a player's `clicks` == sum of their ClickDay clicks - `history_clicks` of their latest reset;
+- each total shard == sum of `clicks` of the players whose id falls into it, so the global total
+  (sum of the shards) == sum of all players' clicks;
+- the live board (Redis) gets the same increments after the database committed them.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import F, Sum
+from django.db.models.functions import Mod
+from redis.exceptions import RedisError
+
+from clicks.live import board_apply, sync_track
+from clicks.models import ClickDay, ClickReset
+from clicks.rules import (
+    MAX_SYNC_INTERVAL_MS,
+    TOLERANCE,
+    ClickCap,
+    apply_cap,
+    sync_interval_ms,
+)
+from clicks.selectors import players_active_last_minute
+from clicks.sql import sync_statement_run
+from core.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
+from leaderboard.models import TOTAL_CLICK_SHARDS, ClickTotalShard, shard_for
+from players.models import Player
+from players.services import player_get_or_create
+
+logger = logging.getLogger(__name__)
+
+# The largest seq a client may send: PostgreSQL bigint.
+MAX_SEQ = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """The answer to one sync; `seq` is the last applied seq, `clicks` the player's total."""
+
+    accepted: int
+    rejected: int
+    duplicate: bool
+    seq: int
+    clicks: int
+    total_clicks: int
+    sync_interval_ms: int
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What the database did with a sync (or found, when it applied nothing)."""
+
+    player_id: int
+    clicks: int
+    last_seq: int
+    accepted: int
+    banned: bool
+    applied: bool
+    total_clicks: int
+
+
+def click_cap() -> ClickCap:
+    """The anti-cheat cap from settings."""
+    return ClickCap.of(
+        per_second=settings.MAX_CLICKS_PER_SECOND, burst_seconds=settings.CLICK_BURST_SECONDS
+    )
+
+
+def _check_batch(*, seq: int, count: int) -> None:
+    if type(seq) is not int or not 1 <= seq <= MAX_SEQ:
+        raise InvalidInput(f"seq must be an integer from 1 to {MAX_SEQ}.", code="invalid_seq")
+    if type(count) is not int or not 0 <= count <= settings.MAX_CLICKS_PER_SYNC:
+        raise InvalidInput(
+            f"count must be an integer from 0 to {settings.MAX_CLICKS_PER_SYNC}.",
+            code="invalid_count",
+        )
+
+
+def clicks_sync(
+    *,
+    telegram_id: int,
+    seq: int,
+    count: int,
+    now: float | None = None,
+    first_name: str = "",
+    username: str = "",
+    language_code: str = "",
+) -> SyncResult:
+    """Apply a batch of `count` clicks numbered `seq` for a player, exactly once.
+
+    A seq at or below the last applied one changes nothing and answers `duplicate`; a seq that
+    skips ahead is applied and becomes the last one. Clicks over the anti-cheat allowance are
+    answered as rejected. A player seen for the first time is created (with the given profile).
+    Call it outside a transaction: the live board is updated right after the database commit.
+
+    If Redis fails after the commit the clicks stay applied and the answer is normal, except
+    `sync_interval_ms` is the maximum (the server is degraded, so clients slow down); the error
+    is logged and `recalculate_leaderboard` heals the board.
+
+    Raises InvalidInput, Forbidden(code="banned"), ServiceUnavailable (database down).
+    """
+    _check_batch(seq=seq, count=count)
+    now = time.time() if now is None else now
+    try:
+        outcome = _apply(telegram_id=telegram_id, seq=seq, count=count, now=now)
+        if outcome is None:
+            player_get_or_create(
+                telegram_id=telegram_id,
+                first_name=first_name,
+                username=username,
+                language_code=language_code,
+            )
+            outcome = _apply(telegram_id=telegram_id, seq=seq, count=count, now=now)
+    except (OperationalError, InterfaceError) as exc:
+        raise ServiceUnavailable() from exc
+    if outcome is None:
+        raise NotFound("No such player.")
+    if outcome.banned:
+        raise Forbidden("This player is banned.", code="banned")
+
+    try:
+        active = sync_track(player_id=outcome.player_id, accepted=outcome.accepted, now=now)
+    except RedisError:
+        logger.exception("click sync committed but Redis failed; the live board needs a rebuild")
+        interval = MAX_SYNC_INTERVAL_MS
+    else:
+        if active is None:
+            active = players_active_last_minute(now=now)
+        interval = sync_interval_ms(active_players=active, budget_rps=settings.SYNC_BUDGET_RPS)
+    return SyncResult(
+        accepted=outcome.accepted,
+        rejected=count - outcome.accepted if outcome.applied else 0,
+        duplicate=not outcome.applied,
+        seq=outcome.last_seq,
+        clicks=outcome.clicks,
+        total_clicks=outcome.total_clicks,
+        sync_interval_ms=interval,
+    )
+
+
+def _apply(*, telegram_id: int, seq: int, count: int, now: float) -> _Outcome | None:
+    """Apply the batch in the database; None when the player does not exist."""
+    if connection.vendor == "postgresql":
+        return _apply_postgresql(telegram_id=telegram_id, seq=seq, count=count, now=now)
+    return _apply_locked(telegram_id=telegram_id, seq=seq, count=count, now=now)
+
+
+def _apply_postgresql(*, telegram_id: int, seq: int, count: int, now: float) -> _Outcome | None:
+    cap = click_cap()
+    now_at = datetime.fromtimestamp(now, tz=UTC)
+    params = {
+        "telegram_id": telegram_id,
+        "seq": seq,
+        "count": count,
+        "now": now,
+        "now_at": now_at,
+        "day": now_at.date(),
+        "rate": cap.rate,
+        "burst": cap.burst,
+        "tolerance": TOLERANCE,
+    }
+    row = sync_statement_run(params)
+    if row is None:
+        return None
+    player_id, clicks, last_seq, accepted, banned, applied, total = row
+    if not applied and not banned and last_seq < seq:
+        # A concurrent sync with this seq committed after this statement's snapshot was taken
+        # (it held the row lock we waited for): read the row it left behind.
+        return _read_current(telegram_id=telegram_id)
+    return _Outcome(player_id, clicks, last_seq, accepted, banned, applied, total)
+
+
+def _read_current(*, telegram_id: int) -> _Outcome | None:
+    row = (
+        Player.objects.filter(telegram_id=telegram_id)
+        .values_list("id", "clicks", "last_seq", "is_banned")
+        .first()
+    )
+    if row is None:
+        return None
+    player_id, clicks, last_seq, banned = row
+    return _Outcome(player_id, clicks, last_seq, 0, banned, False, _total_clicks())
+
+
+def _apply_locked(*, telegram_id: int, seq: int, count: int, now: float) -> _Outcome | None:
+    """The same sync as ordinary statements under the player's row lock.
+
+    On SQLite the transaction is IMMEDIATE (settings), so writers are serialised from BEGIN.
+    """
+    now_at = datetime.fromtimestamp(now, tz=UTC)
+    with transaction.atomic():
+        row = (
+            Player.objects.select_for_update()
+            .filter(telegram_id=telegram_id)
+            .values_list(
+                "id", "clicks", "last_seq", "is_banned", "click_allowance", "click_allowance_at"
+            )
+            .first()
+        )
+        if row is None:
+            return None
+        player_id, clicks, last_seq, banned, allowance, allowance_at = row
+        if banned or last_seq >= seq:
+            return _Outcome(player_id, clicks, last_seq, 0, banned, False, _total_clicks())
+        decision = apply_cap(
+            click_cap(), count=count, allowance=allowance, allowance_at=allowance_at, now=now
+        )
+        changes = {
+            "clicks": F("clicks") + decision.accepted,
+            "last_sync_accepted": decision.accepted,
+            "click_allowance": decision.allowance,
+            "click_allowance_at": decision.allowance_at,
+            "rejected_clicks": F("rejected_clicks") + decision.rejected,
+            "last_seq": seq,
+            "last_seen_at": now_at,
+        }
+        if decision.rejected:
+            changes["last_rejected_at"] = now_at
+        Player.objects.filter(pk=player_id).update(**changes)
+        _day_add(
+            player_id=player_id,
+            day=now_at.date(),
+            clicks=decision.accepted,
+            rejected=decision.rejected,
+        )
+        if decision.accepted:
+            ClickTotalShard.objects.filter(shard=shard_for(player_id)).update(
+                clicks=F("clicks") + decision.accepted
+            )
+        return _Outcome(
+            player_id,
+            clicks + decision.accepted,
+            seq,
+            decision.accepted,
+            False,
+            True,
+            _total_clicks(),
+        )
+
+
+def _day_add(*, player_id: int, day: date, clicks: int, rejected: int) -> None:
+    """Add one sync to the player's day row; the caller holds the player's row lock."""
+    updated = ClickDay.objects.filter(player_id=player_id, day=day).update(
+        clicks=F("clicks") + clicks, rejected=F("rejected") + rejected, syncs=F("syncs") + 1
+    )
+    if not updated:
+        ClickDay.objects.create(
+            player_id=player_id, day=day, clicks=clicks, rejected=rejected, syncs=1
+        )
+
+
+def _total_clicks() -> int:
+    return int(ClickTotalShard.objects.aggregate(total=Sum("clicks"))["total"] or 0)
+
+
+def clicks_reset(*, player_id: int) -> int:
+    """Set a player's clicks to 0 and return how many were removed.
+
+    The global total shard, the history marker (ClickReset) and the live board change with it,
+    so `recalculate_stats` keeps the reset. Raises NotFound for an unknown player.
+    """
+    with transaction.atomic():
+        row = (
+            Player.objects.select_for_update()
+            .filter(pk=player_id)
+            .values_list("id", "clicks")
+            .first()
+        )
+        if row is None:
+            raise NotFound("No such player.")
+        removed = int(row[1])
+        # Read after the lock: every sync of this player that committed is in ClickDay now.
+        history = ClickDay.objects.filter(player_id=player_id).aggregate(total=Sum("clicks"))
+        Player.objects.filter(pk=player_id).update(clicks=F("clicks") - removed)
+        if removed:
+            ClickTotalShard.objects.filter(shard=shard_for(player_id)).update(
+                clicks=F("clicks") - removed
+            )
+        ClickReset.objects.create(
+            player_id=player_id,
+            clicks_removed=removed,
+            history_clicks=int(history["total"] or 0),
+        )
+        transaction.on_commit(
+            lambda: board_apply([(player_id, -removed)], reason=f"reset of player {player_id}")
+        )
+    logger.info("clicks of player %s reset, %s removed", player_id, removed)
+    return removed
+
+
+@dataclass
+class StatsReport:
+    """What `stats_recalculate` found (and fixed, unless it was a dry run)."""
+
+    dry_run: bool
+    players_checked: int = 0
+    players_drifted: int = 0
+    clicks_drift: int = 0
+    shards_drifted: int = 0
+    total_before: int = 0
+    total_after: int = 0
+    examples: list[tuple[int, int, int]] = field(default_factory=list)
+
+
+Progress = Callable[[str], None]
+RECALCULATE_BATCH = 10_000
+DRIFT_EXAMPLES = 10
+
+
+def stats_recalculate(
+    *, dry_run: bool = False, batch_size: int = RECALCULATE_BATCH, progress: Progress | None = None
+) -> StatsReport:
+    """Rebuild players' clicks and rejected totals and the total shards from ClickDay history.
+
+    Idempotent: a second run finds no drift. Safe while players sync: each batch of players is
+    row-locked while its history is summed, the shards are locked while players are summed.
+    `dry_run` only reports the drift (read without locks, so under live load it is a snapshot).
+    """
+    report = StatsReport(dry_run=dry_run, total_before=_total_clicks())
+    ids = Player.objects.order_by("pk").values_list("pk", flat=True)
+    first, last = ids.first(), ids.last()
+    if first is not None and last is not None:
+        for low in range(first, last + 1, batch_size):
+            _recalculate_players(low=low, high=low + batch_size, report=report)
+            if progress is not None:
+                done = min(last, low + batch_size - 1)
+                progress(
+                    f"players up to id {done}: {report.players_checked} checked, "
+                    f"{report.players_drifted} drifted"
+                )
+    _recalculate_shards(report=report)
+    report.total_after = report.total_before if dry_run else _total_clicks()
+    return report
+
+
+def _recalculate_players(*, low: int, high: int, report: StatsReport) -> None:
+    with transaction.atomic():
+        players = Player.objects.filter(pk__gte=low, pk__lt=high).order_by("pk")
+        if not report.dry_run:
+            players = players.select_for_update()
+        current = list(players.values_list("pk", "clicks", "rejected_clicks"))
+        if not current:
+            return
+        history = {
+            player_id: (int(clicks or 0), int(rejected or 0))
+            for player_id, clicks, rejected in ClickDay.objects.filter(
+                player_id__gte=low, player_id__lt=high
+            )
+            .values("player_id")
+            .annotate(clicks=Sum("clicks"), rejected=Sum("rejected"))
+            .values_list("player_id", "clicks", "rejected")
+        }
+        offsets: dict[int, int] = {}
+        for player_id, history_clicks in (
+            ClickReset.objects.filter(player_id__gte=low, player_id__lt=high)
+            .order_by("player_id", "-id")
+            .values_list("player_id", "history_clicks")
+        ):
+            offsets.setdefault(player_id, history_clicks)
+        fixes: list[tuple[int, int, int, int]] = []
+        for player_id, clicks, rejected in current:
+            day_clicks, day_rejected = history.get(player_id, (0, 0))
+            expected = max(0, day_clicks - offsets.get(player_id, 0))
+            if (clicks, rejected) != (expected, day_rejected):
+                fixes.append((player_id, clicks, expected, day_rejected))
+        report.players_checked += len(current)
+        report.players_drifted += len(fixes)
+        for player_id, clicks, expected, _ in fixes:
+            report.clicks_drift += expected - clicks
+            if len(report.examples) < DRIFT_EXAMPLES:
+                report.examples.append((player_id, clicks, expected))
+        if report.dry_run or not fixes:
+            return
+        for player_id, _, expected, day_rejected in fixes:
+            Player.objects.filter(pk=player_id).update(
+                clicks=expected, rejected_clicks=day_rejected
+            )
+        board_changes = [(pid, expected - clicks) for pid, clicks, expected, _ in fixes]
+        transaction.on_commit(lambda: board_apply(board_changes, reason="recalculate_stats"))
+
+
+def _recalculate_shards(*, report: StatsReport) -> None:
+    with transaction.atomic():
+        shards = ClickTotalShard.objects.order_by("shard")
+        if not report.dry_run:
+            shards = shards.select_for_update()
+        current = dict(shards.values_list("shard", "clicks"))
+        # Summed after the shard locks: a sync holding a shard has committed its player by now.
+        expected = dict(
+            Player.objects.annotate(shard_no=Mod("id", TOTAL_CLICK_SHARDS))
+            .values("shard_no")
+            .annotate(total=Sum("clicks"))
+            .values_list("shard_no", "total")
+        )
+        for shard in range(TOTAL_CLICK_SHARDS):
+            want = int(expected.get(shard) or 0)
+            if shard not in current:
+                report.shards_drifted += 1
+                if not report.dry_run:
+                    ClickTotalShard.objects.create(shard=shard, clicks=want)
+            elif current[shard] != want:
+                report.shards_drifted += 1
+                if not report.dry_run:
+                    ClickTotalShard.objects.filter(shard=shard).update(clicks=want)

@@ -1,0 +1,103 @@
+"""The PostgreSQL click sync: one statement, one round trip, everything applied or nothing.
+
+Data-modifying CTEs run in one statement, so the player's increment, the day aggregate and the
+total shard commit together. Every SET expression reads the OLD values of the player's row after
+PostgreSQL has locked it: a concurrent sync of the same player waits for the lock and then
+re-evaluates the WHERE clause and the SET expressions against the row it just committed
+(READ COMMITTED's re-check). So the allowance cannot be spent twice and one `seq` applies once.
+
+The formulas are those of `clicks.rules.apply_cap`, in double precision like Python's.
+Table names come from the models; every value is a bound parameter.
+
+The statement runs as a server-side prepared statement on Django's own connection, so PostgreSQL
+plans it once per connection instead of on every sync (planning cost as much as executing), and
+without Django's per-request health check query: the sync is exactly one round trip. A dead
+connection fails the sync with a database error (503, the client retries) and Django replaces it
+at the end of the request. (Behind PgBouncer in transaction mode, prepared statements need
+PgBouncer 1.21+ with max_prepared_statements.)
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+import psycopg
+from django.db import connection
+from psycopg.types.numeric import Int8
+
+from clicks.models import ClickDay
+from leaderboard.models import TOTAL_CLICK_SHARDS, ClickTotalShard
+from players.models import Player
+
+# rules.refilled_allowance, on the locked row.
+_REFILLED = (
+    "LEAST(%(burst)s::float8, p.click_allowance"
+    " + %(rate)s::float8 * GREATEST(0::float8, %(now)s::float8 - p.click_allowance_at))"
+)
+# rules.apply_cap's accepted = min(count, max(0, floor(refilled + tolerance))).
+_ACCEPTED = (
+    f"LEAST(%(count)s::bigint,"
+    f" GREATEST(0::float8, FLOOR({_REFILLED} + %(tolerance)s::float8))::bigint)"
+)
+
+
+def _sync_statement() -> str:
+    player = Player._meta.db_table
+    day = ClickDay._meta.db_table
+    shard = ClickTotalShard._meta.db_table
+    # `%%` is a literal percent sign: the statement goes through the driver's parameter syntax.
+    # Only model table names and constants are formatted in; values are bound parameters.
+    return f"""
+WITH synced AS (
+    UPDATE {player} AS p SET
+        clicks = p.clicks + {_ACCEPTED},
+        last_sync_accepted = {_ACCEPTED},
+        click_allowance = {_REFILLED} - {_ACCEPTED},
+        click_allowance_at = GREATEST(p.click_allowance_at, %(now)s::float8),
+        rejected_clicks = p.rejected_clicks + (%(count)s::bigint - {_ACCEPTED}),
+        last_rejected_at = CASE WHEN {_ACCEPTED} < %(count)s::bigint
+            THEN %(now_at)s::timestamptz ELSE p.last_rejected_at END,
+        last_seq = %(seq)s::bigint,
+        last_seen_at = %(now_at)s::timestamptz
+    WHERE p.telegram_id = %(telegram_id)s::bigint
+        AND NOT p.is_banned
+        AND p.last_seq < %(seq)s::bigint
+    RETURNING p.id, p.clicks, p.last_seq, p.last_sync_accepted
+),
+day AS (
+    INSERT INTO {day} AS d (player_id, day, clicks, rejected, syncs)
+    SELECT s.id, %(day)s::date, s.last_sync_accepted, %(count)s::bigint - s.last_sync_accepted, 1
+    FROM synced AS s
+    ON CONFLICT (player_id, day) DO UPDATE SET
+        clicks = d.clicks + EXCLUDED.clicks,
+        rejected = d.rejected + EXCLUDED.rejected,
+        syncs = d.syncs + 1
+),
+shard AS (
+    UPDATE {shard} AS t SET clicks = t.clicks + s.last_sync_accepted
+    FROM synced AS s
+    WHERE t.shard = s.id %% {TOTAL_CLICK_SHARDS} AND s.last_sync_accepted > 0
+)
+SELECT s.id, s.clicks, s.last_seq, s.last_sync_accepted, FALSE, TRUE,
+    (SELECT COALESCE(SUM(clicks), 0)::bigint FROM {shard}) + s.last_sync_accepted
+FROM synced AS s
+UNION ALL
+SELECT p.id, p.clicks, p.last_seq, 0, p.is_banned, FALSE,
+    (SELECT COALESCE(SUM(clicks), 0)::bigint FROM {shard})
+FROM {player} AS p
+WHERE p.telegram_id = %(telegram_id)s::bigint AND NOT EXISTS (SELECT 1 FROM synced)
+"""  # noqa: S608
+
+
+SYNC_STATEMENT = _sync_statement()
+
+
+def sync_statement_run(params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """Run the sync statement; its one row, or None when the player does not exist.
+
+    Integers are sent as int8 so every call matches the same prepared statement.
+    """
+    bound = {key: Int8(value) if type(value) is int else value for key, value in params.items()}
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(SYNC_STATEMENT, bound, prepare=True)
+        return cursor.fetchone()

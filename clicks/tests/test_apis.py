@@ -1,0 +1,278 @@
+"""POST /api/clicks: the protocol as a client sees it, including every way a request is refused."""
+
+import json
+from unittest import mock
+
+import psycopg
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import OperationalError
+from django.db.backends.utils import CursorWrapper
+from django.test import override_settings
+from redis.exceptions import ConnectionError as RedisConnectionError
+from rest_framework.test import APIClient
+
+from clicks.apis import ClickSyncOutputSerializer
+from clicks.models import ClickDay
+from clicks.rules import MAX_SYNC_INTERVAL_MS
+from clicks.tests.conftest import history_total, redis_only, shard_total
+from players.models import Player
+from players.tests.factories import PlayerFactory
+
+pytestmark = pytest.mark.django_db
+URL = "/api/clicks"
+TELEGRAM_ID = 9_100_001
+
+
+def sync(client: APIClient, body: object) -> tuple[int, dict]:
+    response = client.post(URL, body, format="json")
+    return response.status_code, response.json()
+
+
+def snapshot(player: Player) -> tuple:
+    """Everything a sync may change, to prove that a refused one changed none of it."""
+    player.refresh_from_db()
+    days = list(ClickDay.objects.filter(player=player).values_list("day", "clicks", "syncs"))
+    return (
+        player.clicks,
+        player.last_seq,
+        player.rejected_clicks,
+        player.click_allowance,
+        player.click_allowance_at,
+        player.last_seen_at,
+        days,
+        shard_total(),
+    )
+
+
+@pytest.fixture
+def player() -> Player:
+    """A player who already synced up to seq 3 and has 10 clicks."""
+    return PlayerFactory(telegram_id=TELEGRAM_ID)
+
+
+@pytest.fixture
+def client(client_for, player) -> APIClient:
+    client = client_for(TELEGRAM_ID)
+    status, body = sync(client, {"seq": 3, "count": 10})
+    assert (status, body["accepted"]) == (200, 10)
+    return client
+
+
+def test_first_sync_creates_the_player_and_counts_the_batch(client_for) -> None:
+    status, body = sync(client_for(9_100_002, first_name="Zoe"), {"seq": 1, "count": 7})
+    assert status == 200
+    player = Player.objects.get(telegram_id=9_100_002)
+    assert body == {
+        "accepted": 7,
+        "rejected": 0,
+        "duplicate": False,
+        "seq": 1,
+        "clicks": 7,
+        "total_clicks": 7,
+        "sync_interval_ms": 1000,
+    }
+    assert (player.clicks, player.last_seq, player.first_name) == (7, 1, "Zoe")
+    assert set(body) == set(ClickSyncOutputSerializer().fields)  # as documented
+
+
+def test_resent_seq_is_not_counted_twice(client, player) -> None:
+    before = snapshot(player)
+    status, body = sync(client, {"seq": 3, "count": 10})
+    assert status == 200
+    assert body["duplicate"] is True
+    assert (body["accepted"], body["rejected"], body["seq"], body["clicks"]) == (0, 0, 3, 10)
+    assert body["total_clicks"] == 10
+    assert snapshot(player) == before
+
+
+def test_an_older_seq_is_a_duplicate_with_the_current_totals(client, player) -> None:
+    before = snapshot(player)
+    status, body = sync(client, {"seq": 1, "count": 99})
+    assert (status, body["duplicate"], body["seq"], body["clicks"]) == (200, True, 3, 10)
+    assert snapshot(player) == before
+
+
+def test_a_seq_that_skips_ahead_is_applied_and_becomes_the_last(client, player) -> None:
+    status, body = sync(client, {"seq": 50, "count": 5})
+    assert (status, body["duplicate"], body["seq"], body["clicks"]) == (200, False, 50, 15)
+    status, body = sync(client, {"seq": 49, "count": 5})
+    assert (body["duplicate"], body["clicks"]) == (True, 15)
+    player.refresh_from_db()
+    assert (player.last_seq, player.clicks) == (50, 15)
+
+
+def test_a_zero_count_sync_advances_seq_and_counts_as_a_sync(client, player) -> None:
+    status, body = sync(client, {"seq": 4, "count": 0})
+    assert (status, body["accepted"], body["duplicate"], body["seq"]) == (200, 0, False, 4)
+    assert ClickDay.objects.get(player=player).syncs == 2
+
+
+def test_clicks_over_the_allowance_are_answered_as_rejected(client_for) -> None:
+    status, body = sync(client_for(9_100_003), {"seq": 1, "count": 1000})
+    assert (status, body["accepted"], body["rejected"], body["clicks"]) == (200, 600, 400, 600)
+    player = Player.objects.get(telegram_id=9_100_003)
+    assert player.rejected_clicks == 400
+    assert player.last_rejected_at is not None
+    day = ClickDay.objects.get(player=player)
+    assert (day.clicks, day.rejected, day.syncs) == (600, 400, 1)
+
+
+def test_banned_player_gets_403_and_nothing_is_applied(client, player) -> None:
+    Player.objects.filter(pk=player.pk).update(is_banned=True)
+    before = snapshot(player)
+    status, body = sync(client, {"seq": 4, "count": 10})
+    assert (status, body["error"]) == (403, "banned")
+    assert snapshot(player) == before
+
+
+def test_unauthenticated_sync_is_401_and_creates_nobody(api_client) -> None:
+    status, body = sync(api_client, {"seq": 1, "count": 1})
+    assert (status, body["error"]) == (401, "missing")
+    assert not Player.objects.exists()
+
+
+def test_a_staff_session_without_telegram_identity_is_not_a_player() -> None:
+    staff = get_user_model().objects.create_user("mod", password="pw-12345-long", is_staff=True)
+    client = APIClient()
+    client.force_authenticate(staff)
+    status, body = sync(client, {"seq": 1, "count": 1})
+    assert (status, body["error"]) == (403, "not_a_player")
+    assert not Player.objects.exclude(telegram_id=TELEGRAM_ID).exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"seq": True, "count": 5}, "invalid"),
+        ({"seq": 4, "count": False}, "invalid"),
+        ({"seq": 4.0, "count": 5}, "invalid"),
+        ({"seq": 4, "count": 3.0}, "invalid"),
+        ({"seq": 4, "count": 2.5}, "invalid"),
+        ({"seq": "4", "count": 5}, "invalid"),
+        ({"seq": 4, "count": "5"}, "invalid"),
+        ({"seq": None, "count": 5}, "null"),
+        ({"seq": 4, "count": None}, "null"),
+        ({"seq": 0, "count": 5}, "min_value"),
+        ({"seq": -4, "count": 5}, "min_value"),
+        ({"seq": 4, "count": -1}, "min_value"),
+        ({"seq": 4, "count": 1001}, "max_value"),
+        ({"seq": 2**63, "count": 5}, "max_value"),
+        ({"seq": 10**30, "count": 5}, "max_value"),
+        ({"seq": 4, "count": 10**30}, "max_value"),
+        ({"count": 5}, "required"),
+        ({"seq": 4}, "required"),
+        ({}, "required"),
+        ({"seq": [4], "count": 5}, "invalid"),
+        ({"seq": 4, "count": {"n": 5}}, "invalid"),
+        ([4, 5], "invalid"),
+        ("4,5", "invalid"),
+        (17, "invalid"),
+    ],
+)
+def test_invalid_input_is_400_with_a_code_and_nothing_is_applied(client, player, body, code):
+    before = snapshot(player)
+    status, answer = sync(client, body)
+    assert (status, answer["error"]) == (400, code)
+    assert answer["detail"]
+    assert snapshot(player) == before
+
+
+def test_malformed_json_is_400_and_nothing_is_applied(client, player) -> None:
+    before = snapshot(player)
+    response = client.post(URL, data='{"seq": 4, "count": ', content_type="application/json")
+    assert (response.status_code, response.json()["error"]) == (400, "malformed_json")
+    assert snapshot(player) == before
+
+
+def test_a_huge_integer_literal_is_refused_and_nothing_is_applied(client, player) -> None:
+    before = snapshot(player)
+    body = '{"seq": 4, "count": ' + "9" * 5000 + "}"
+    response = client.post(URL, data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert snapshot(player) == before
+
+
+@override_settings(MAX_CLICKS_PER_SYNC=50)
+def test_the_batch_limit_follows_the_setting(client, player) -> None:
+    status, body = sync(client, {"seq": 4, "count": 51})
+    assert (status, body["error"]) == (400, "max_value")
+    status, body = sync(client, {"seq": 4, "count": 50})
+    assert (status, body["accepted"]) == (200, 50)
+
+
+def test_too_many_syncs_get_429_with_retry_after_and_nothing_is_applied(
+    client, player, settings
+) -> None:
+    settings.CLICK_SYNC_RATE = "2/m"
+    assert sync(client, {"seq": 4, "count": 1})[0] == 200
+    assert sync(client, {"seq": 5, "count": 1})[0] == 200
+    before = snapshot(player)
+    response = client.post(URL, {"seq": 6, "count": 1}, format="json")
+    assert response.status_code == 429
+    assert response.json()["error"] == "rate_limited"
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert snapshot(player) == before
+
+
+def test_the_rate_limit_is_per_player(client, client_for, settings) -> None:
+    settings.CLICK_SYNC_RATE = "1/m"
+    assert sync(client, {"seq": 4, "count": 1})[0] == 200
+    assert sync(client, {"seq": 5, "count": 1})[0] == 429
+    assert sync(client_for(9_100_004), {"seq": 1, "count": 1})[0] == 200
+
+
+def test_database_down_is_503_with_retry_after_and_nothing_is_applied(client, player) -> None:
+    before = snapshot(player)
+    # The connection dies under both code paths: Django's cursors (ORM path) and the psycopg
+    # cursor running the prepared PostgreSQL statement.
+    with (
+        mock.patch.object(
+            CursorWrapper, "execute", side_effect=OperationalError("server closed the connection")
+        ),
+        mock.patch.object(
+            psycopg.Cursor,
+            "execute",
+            side_effect=psycopg.OperationalError("server closed the connection"),
+        ),
+    ):
+        response = client.post(URL, {"seq": 4, "count": 10}, format="json")
+    assert response.status_code == 503
+    assert response.json()["error"] == "unavailable"
+    assert int(response["Retry-After"]) > 0
+    assert snapshot(player) == before
+
+
+def test_redis_failing_after_the_commit_keeps_the_clicks_and_slows_clients(client, player):
+    with mock.patch("clicks.services.sync_track", side_effect=RedisConnectionError("gone")):
+        status, body = sync(client, {"seq": 4, "count": 10})
+    assert status == 200
+    assert (body["accepted"], body["clicks"], body["seq"]) == (10, 20, 4)
+    assert body["sync_interval_ms"] == MAX_SYNC_INTERVAL_MS
+    player.refresh_from_db()
+    assert (player.clicks, player.last_seq, history_total(player)) == (20, 4, 20)
+    assert shard_total() == 20
+
+
+@redis_only
+def test_redis_down_before_the_sync_is_503_and_nothing_is_applied(client, player) -> None:
+    before = snapshot(player)
+    with (
+        mock.patch("redis.Redis.execute_command", side_effect=RedisConnectionError("down")),
+        mock.patch("redis.client.Pipeline.execute", side_effect=RedisConnectionError("down")),
+    ):
+        response = client.post(URL, {"seq": 4, "count": 10}, format="json")
+    assert response.status_code == 503
+    assert response.json()["error"] == "unavailable"
+    assert int(response["Retry-After"]) > 0
+    assert snapshot(player) == before
+
+
+def test_the_endpoint_is_documented_in_the_openapi_schema(api_client) -> None:
+    response = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    schema = json.loads(response.content)
+    operation = schema["paths"]["/api/clicks"]["post"]
+    assert operation["operationId"] == "clicks_sync"
+    assert {"200", "400", "403", "429", "503"} <= set(operation["responses"])
+    request_schema = schema["components"]["schemas"]["ClickSyncInputRequest"]
+    assert set(request_schema["required"]) == {"seq", "count"}

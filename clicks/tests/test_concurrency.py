@@ -1,0 +1,157 @@
+"""Many threads syncing overlapping players on PostgreSQL: every click counted exactly once."""
+
+import itertools
+import random
+import threading
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.db.models import Sum
+
+from clicks.models import ClickDay
+from clicks.services import SyncResult, clicks_sync
+from clicks.tests.conftest import (
+    board_score,
+    players_total,
+    postgres_only,
+    shard_total,
+)
+from leaderboard.live import redis_client
+from players.models import Player
+from players.tests.factories import PlayerFactory
+
+THREADS = 32
+SYNCS_PER_THREAD = 100
+PLAYERS = 8
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def batch_count(telegram_id: int, seq: int) -> int:
+    """What a client sends as batch `seq`: the same count on every retry of that seq."""
+    return (telegram_id * 31 + seq * 17) % 45
+
+
+@postgres_only
+def test_concurrent_syncs_with_retries_and_duplicates_count_each_batch_once() -> None:
+    telegram_ids = [player.telegram_id for player in PlayerFactory.create_batch(PLAYERS)]
+    lock = threading.Lock()
+    issued: dict[int, list[int]] = {telegram_id: [] for telegram_id in telegram_ids}
+    results: list[tuple[int, int, int, SyncResult]] = []
+
+    def client(number: int) -> None:
+        rng = random.Random(number)
+        try:
+            for _ in range(SYNCS_PER_THREAD):
+                telegram_id = rng.choice(telegram_ids)
+                with lock:
+                    sent = issued[telegram_id]
+                    if sent and rng.random() < 0.3:
+                        seq = rng.choice(sent[-4:])  # a retry after a lost response
+                    else:
+                        seq = (sent[-1] if sent else 0) + rng.choice([1, 1, 1, 2])
+                        sent.append(seq)  # a new batch (sometimes skipping ahead)
+                count = batch_count(telegram_id, seq)
+                attempts = 2 if rng.random() < 0.15 else 1  # an eager client resends at once
+                for _ in range(attempts):
+                    result = clicks_sync(telegram_id=telegram_id, seq=seq, count=count)
+                    with lock:
+                        results.append((telegram_id, seq, count, result))
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        list(pool.map(client, range(THREADS)))
+
+    assert len(results) >= THREADS * SYNCS_PER_THREAD
+    applied: dict[tuple[int, int], SyncResult] = {}
+    for telegram_id, seq, count, result in results:
+        if not result.duplicate:
+            assert (telegram_id, seq) not in applied, "a seq was applied twice"
+            assert result.accepted + result.rejected == count
+            applied[telegram_id, seq] = result
+        else:
+            assert (result.accepted, result.rejected) == (0, 0)
+            assert result.seq >= seq
+
+    accepted_by_player: dict[int, int] = defaultdict(int)
+    for (telegram_id, _), result in applied.items():
+        accepted_by_player[telegram_id] += result.accepted
+    client_redis = redis_client()
+    for player in Player.objects.filter(telegram_id__in=telegram_ids):
+        assert player.clicks == accepted_by_player[player.telegram_id]
+        assert player.last_seq == max(issued[player.telegram_id])
+        assert (player.telegram_id, player.last_seq) in applied
+        days = ClickDay.objects.filter(player=player).aggregate(
+            clicks=Sum("clicks"), syncs=Sum("syncs")
+        )
+        assert days["clicks"] == player.clicks
+        assert days["syncs"] == sum(1 for tid, _ in applied if tid == player.telegram_id)
+        # The allowance was never spent twice: a burst plus the refill of the test's duration.
+        assert player.clicks <= settings.MAX_CLICKS_PER_SECOND * (
+            settings.CLICK_BURST_SECONDS + 120
+        )
+        if client_redis is not None:
+            assert board_score(client_redis, player.pk) == player.clicks
+    assert shard_total() == players_total() == sum(accepted_by_player.values())
+
+
+@postgres_only
+def test_the_same_batch_sent_by_every_thread_at_once_applies_once() -> None:
+    player = PlayerFactory()
+    start = threading.Barrier(THREADS)
+
+    def resend(_: int) -> SyncResult:
+        try:
+            start.wait()
+            return clicks_sync(telegram_id=player.telegram_id, seq=1, count=25)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        outcomes = list(pool.map(resend, range(THREADS)))
+
+    assert sum(1 for outcome in outcomes if not outcome.duplicate) == 1
+    assert all(outcome.seq == 1 for outcome in outcomes)
+    # Duplicates answer with the totals of the applied batch, not a stale snapshot.
+    assert all(outcome.clicks == 25 for outcome in outcomes)
+    player.refresh_from_db()
+    assert (player.clicks, player.last_seq) == (25, 1)
+    assert shard_total() == players_total() == 25
+
+
+@postgres_only
+def test_parallel_batches_cannot_spend_the_allowance_twice() -> None:
+    player = PlayerFactory()
+    start = threading.Barrier(THREADS)
+    seqs = itertools.count(1)
+
+    def spend(_: int) -> list[SyncResult]:
+        try:
+            start.wait()
+            # Seqs handed out as batches are sent: most apply, all racing for one bucket.
+            return [
+                clicks_sync(telegram_id=player.telegram_id, seq=next(seqs), count=100)
+                for _ in range(5)
+            ]
+        finally:
+            connection.close()
+
+    began = time.monotonic()
+    with ThreadPoolExecutor(THREADS) as pool:
+        outcomes = [outcome for batch in pool.map(spend, range(THREADS)) for outcome in batch]
+    elapsed = time.monotonic() - began
+
+    applied = [outcome for outcome in outcomes if not outcome.duplicate]
+    accepted = sum(outcome.accepted for outcome in applied)
+    assert sum(outcome.rejected for outcome in applied) > 0
+    player.refresh_from_db()
+    assert player.clicks == accepted
+    burst = settings.MAX_CLICKS_PER_SECOND * settings.CLICK_BURST_SECONDS
+    assert burst <= accepted <= burst + settings.MAX_CLICKS_PER_SECOND * elapsed + 1

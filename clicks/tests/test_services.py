@@ -1,0 +1,314 @@
+"""Click sync, reset and the totals they keep, called as services with an injected clock."""
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from unittest import mock
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.db import OperationalError, connection, transaction
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from clicks.live import ACTIVE_PLAYERS_KEY
+from clicks.models import ClickDay, ClickReset
+from clicks.rules import ClickCap, apply_cap
+from clicks.services import clicks_reset, clicks_sync, stats_recalculate
+from clicks.tests.conftest import (
+    board_score,
+    history_total,
+    players_total,
+    postgres_only,
+    redis_only,
+    shard_total,
+)
+from core.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
+from leaderboard.models import ClickTotalShard, shard_for
+from players.models import Player
+from players.tests.factories import PlayerFactory
+
+pytestmark = pytest.mark.django_db
+NOON = datetime(2026, 5, 1, 12, 0, tzinfo=UTC).timestamp()
+
+
+def day_rows(player: Player) -> list[tuple[date, int, int, int]]:
+    return list(
+        ClickDay.objects.filter(player=player)
+        .order_by("day")
+        .values_list("day", "clicks", "rejected", "syncs")
+    )
+
+
+class TestSync:
+    def test_batches_add_up_in_player_history_and_global_total(self) -> None:
+        ann, bob = PlayerFactory(), PlayerFactory()
+        clicks_sync(telegram_id=ann.telegram_id, seq=1, count=30, now=NOON)
+        clicks_sync(telegram_id=bob.telegram_id, seq=1, count=12, now=NOON)
+        result = clicks_sync(telegram_id=ann.telegram_id, seq=2, count=5, now=NOON + 1)
+        assert (result.clicks, result.total_clicks) == (35, 47)
+        ann.refresh_from_db()
+        assert (ann.clicks, ann.last_seq, ann.last_sync_accepted) == (35, 2, 5)
+        assert history_total(ann) == 35
+        assert shard_total() == players_total() == 47
+
+    def test_duplicate_changes_nothing_and_does_not_count_a_sync(self) -> None:
+        player = PlayerFactory()
+        clicks_sync(telegram_id=player.telegram_id, seq=7, count=9, now=NOON)
+        result = clicks_sync(telegram_id=player.telegram_id, seq=7, count=9, now=NOON + 5)
+        assert (result.duplicate, result.accepted, result.seq, result.clicks) == (True, 0, 7, 9)
+        assert day_rows(player) == [(date(2026, 5, 1), 9, 0, 1)]
+        player.refresh_from_db()
+        assert player.last_seen_at == datetime.fromtimestamp(NOON, tz=UTC)
+
+    def test_rejected_clicks_are_counted_with_the_last_rejection_time(self) -> None:
+        player = PlayerFactory()
+        first = clicks_sync(telegram_id=player.telegram_id, seq=1, count=1000, now=NOON)
+        assert (first.accepted, first.rejected) == (600, 400)
+        # One second later the bucket holds 20 clicks.
+        second = clicks_sync(telegram_id=player.telegram_id, seq=2, count=50, now=NOON + 1)
+        assert (second.accepted, second.rejected) == (20, 30)
+        # Ten seconds later an honest batch is accepted whole; the last rejection stays.
+        third = clicks_sync(telegram_id=player.telegram_id, seq=3, count=100, now=NOON + 11)
+        assert (third.accepted, third.rejected) == (100, 0)
+        player.refresh_from_db()
+        assert (player.clicks, player.rejected_clicks) == (720, 430)
+        assert player.last_rejected_at == datetime.fromtimestamp(NOON + 1, tz=UTC)
+        assert day_rows(player) == [(date(2026, 5, 1), 720, 430, 3)]
+
+    def test_each_utc_day_has_its_own_aggregate(self) -> None:
+        player = PlayerFactory()
+        clicks_sync(telegram_id=player.telegram_id, seq=1, count=10, now=NOON)
+        clicks_sync(telegram_id=player.telegram_id, seq=2, count=20, now=NOON + 3600)
+        clicks_sync(telegram_id=player.telegram_id, seq=3, count=30, now=NOON + 86400)
+        assert day_rows(player) == [(date(2026, 5, 1), 30, 0, 2), (date(2026, 5, 2), 30, 0, 1)]
+
+    def test_a_banned_player_is_refused_and_nothing_changes(self) -> None:
+        player = PlayerFactory(is_banned=True, clicks=5, last_seq=2)
+        with pytest.raises(Forbidden) as refused:
+            clicks_sync(telegram_id=player.telegram_id, seq=3, count=10, now=NOON)
+        assert refused.value.code == "banned"
+        player.refresh_from_db()
+        assert (player.clicks, player.last_seq, player.last_seen_at) == (5, 2, None)
+        assert not ClickDay.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("seq", "count"), [(0, 1), (1, -1), (1, 1001), (True, 1), (1, 2.0), ("1", 1), (2**63, 1)]
+    )
+    def test_out_of_range_input_is_refused_by_the_service_too(self, seq, count) -> None:
+        with pytest.raises(InvalidInput):
+            clicks_sync(telegram_id=1234, seq=seq, count=count, now=NOON)
+        assert not Player.objects.exists()
+
+    def test_a_player_deleted_while_being_created_is_not_found(self) -> None:
+        with (
+            mock.patch("clicks.services.player_get_or_create"),
+            pytest.raises(NotFound),
+        ):
+            clicks_sync(telegram_id=4321, seq=1, count=1, now=NOON)
+
+    @redis_only
+    def test_sync_interval_grows_with_players_active_in_redis(self, settings) -> None:
+        settings.SYNC_BUDGET_RPS = 2
+        intervals = [
+            clicks_sync(
+                telegram_id=player.telegram_id, seq=1, count=1, now=NOON + n
+            ).sync_interval_ms
+            for n, player in enumerate(PlayerFactory.create_batch(5))
+        ]
+        assert intervals == [1000, 1000, 1500, 2000, 2500]
+        # A minute later the first players no longer count.
+        late = PlayerFactory()
+        result = clicks_sync(telegram_id=late.telegram_id, seq=1, count=1, now=NOON + 62.5)
+        assert result.sync_interval_ms == 1500
+
+    @pytest.mark.skipif(bool(django_settings.REDIS_URL), reason="the database count without Redis")
+    def test_sync_interval_without_redis_uses_a_briefly_cached_database_count(
+        self, settings
+    ) -> None:
+        settings.SYNC_BUDGET_RPS = 2
+        players = PlayerFactory.create_batch(5)
+        intervals = [
+            clicks_sync(
+                telegram_id=player.telegram_id, seq=1, count=1, now=NOON + n
+            ).sync_interval_ms
+            for n, player in enumerate(players)
+        ]
+        assert intervals == [1000] * 5  # the count of the first sync, cached
+        cache.clear()
+        result = clicks_sync(telegram_id=players[0].telegram_id, seq=2, count=1, now=NOON + 5)
+        assert result.sync_interval_ms == 2500
+
+    def test_database_failure_is_service_unavailable(self) -> None:
+        player = PlayerFactory()
+        with (
+            mock.patch("clicks.services._apply", side_effect=OperationalError("connection lost")),
+            pytest.raises(ServiceUnavailable),
+        ):
+            clicks_sync(telegram_id=player.telegram_id, seq=1, count=1, now=NOON)
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="the ORM path (SQLite and others)")
+def test_a_failure_midway_rolls_the_whole_sync_back_on_the_locked_path() -> None:
+    player = PlayerFactory(clicks=5, last_seq=1)
+    with (
+        mock.patch(
+            "clicks.services.ClickTotalShard.objects.filter",
+            side_effect=OperationalError("disk I/O error"),
+        ),
+        pytest.raises(ServiceUnavailable),
+    ):
+        clicks_sync(telegram_id=player.telegram_id, seq=2, count=10, now=NOON)
+    player.refresh_from_db()
+    assert (player.clicks, player.last_seq, player.last_seen_at) == (5, 1, None)
+    assert not ClickDay.objects.exists()
+    assert shard_total() == 0
+
+
+@postgres_only
+def test_a_failure_midway_rolls_the_whole_statement_back_on_postgresql() -> None:
+    player = PlayerFactory(clicks=5, last_seq=1)
+    shard_table = ClickTotalShard._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_fail_shard() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'out of disk' USING ERRCODE = '53100'; END $$"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER test_fail_shard BEFORE UPDATE ON {shard_table} "
+            "FOR EACH ROW EXECUTE FUNCTION test_fail_shard()"
+        )
+    # The test runs inside a transaction; a savepoint stands in for the request's autocommit.
+    with pytest.raises(ServiceUnavailable), transaction.atomic():
+        clicks_sync(telegram_id=player.telegram_id, seq=2, count=10, now=NOON)
+    player.refresh_from_db()
+    assert (player.clicks, player.last_seq, player.last_seen_at) == (5, 1, None)
+    assert not ClickDay.objects.exists()
+    assert shard_total() == 0
+
+
+@postgres_only
+def test_the_sql_cap_agrees_with_the_python_rules() -> None:
+    # The statement repeats rules.apply_cap in SQL; both must decide every case alike.
+    rng = random.Random(7)
+    cap = ClickCap.of(per_second=20, burst_seconds=30)
+    player = PlayerFactory()
+    for seq in range(1, 201):
+        allowance = rng.choice([0.0, 0.5, 599.999, 600.0, rng.uniform(-0.001, 600)])
+        allowance_at = NOON - rng.choice([0, 0.001, 0.05, 1.37, 29.99, 1000])
+        now = NOON + rng.choice([0, -3, 0.025, 0.05])
+        count = rng.choice([0, 1, 19, 20, 21, 599, 600, 601, 1000])
+        Player.objects.filter(pk=player.pk).update(
+            click_allowance=allowance, click_allowance_at=allowance_at
+        )
+        expected = apply_cap(
+            cap, count=count, allowance=allowance, allowance_at=allowance_at, now=now
+        )
+        result = clicks_sync(telegram_id=player.telegram_id, seq=seq, count=count, now=now)
+        player.refresh_from_db()
+        assert (result.accepted, result.rejected) == (expected.accepted, expected.rejected)
+        assert player.click_allowance == expected.allowance
+        assert player.click_allowance_at == expected.allowance_at
+
+
+@redis_only
+class TestLiveBoard:
+    def test_syncs_increment_the_board_once_per_applied_batch(self, redis) -> None:
+        player = PlayerFactory()
+        clicks_sync(telegram_id=player.telegram_id, seq=1, count=40, now=NOON)
+        clicks_sync(telegram_id=player.telegram_id, seq=1, count=40, now=NOON)
+        clicks_sync(telegram_id=player.telegram_id, seq=2, count=2, now=NOON + 1)
+        assert board_score(redis, player.pk) == 42
+
+    def test_syncs_are_tracked_as_activity_for_a_minute(self, redis) -> None:
+        player = PlayerFactory()
+        clicks_sync(telegram_id=player.telegram_id, seq=1, count=1, now=NOON)
+        assert redis.zscore(ACTIVE_PLAYERS_KEY, str(player.pk)) == NOON
+
+    def test_activity_older_than_a_minute_is_pruned_now_and_then(self, redis) -> None:
+        early, late = PlayerFactory.create_batch(2)
+        with mock.patch("clicks.live.random.randrange", return_value=0):
+            clicks_sync(telegram_id=early.telegram_id, seq=1, count=1, now=NOON)
+            clicks_sync(telegram_id=late.telegram_id, seq=1, count=1, now=NOON + 61)
+        assert redis.zscore(ACTIVE_PLAYERS_KEY, str(early.pk)) is None
+        assert redis.zscore(ACTIVE_PLAYERS_KEY, str(late.pk)) == NOON + 61
+
+    def test_redis_failing_after_the_commit_keeps_the_clicks(self, redis) -> None:
+        player = PlayerFactory()
+        with mock.patch("redis.client.Pipeline.execute", side_effect=RedisConnectionError("gone")):
+            result = clicks_sync(telegram_id=player.telegram_id, seq=1, count=8, now=NOON)
+        assert (result.accepted, result.clicks, result.duplicate) == (8, 8, False)
+        player.refresh_from_db()
+        assert player.clicks == 8
+        assert board_score(redis, player.pk) is None
+
+
+class TestReset:
+    def test_reset_zeroes_the_player_and_the_global_total_follows(
+        self, django_capture_on_commit_callbacks
+    ) -> None:
+        ann, bob = PlayerFactory(), PlayerFactory()
+        clicks_sync(telegram_id=ann.telegram_id, seq=1, count=70, now=NOON)
+        clicks_sync(telegram_id=bob.telegram_id, seq=1, count=30, now=NOON)
+        with django_capture_on_commit_callbacks(execute=True):
+            removed = clicks_reset(player_id=ann.pk)
+        assert removed == 70
+        ann.refresh_from_db()
+        assert ann.clicks == 0
+        assert shard_total() == players_total() == 30
+        reset = ClickReset.objects.get(player=ann)
+        assert (reset.clicks_removed, reset.history_clicks) == (70, 70)
+        # History is activity: the day still shows the clicks made before the reset.
+        assert history_total(ann) == 70
+
+    def test_recalculation_after_a_reset_does_not_bring_the_clicks_back(self) -> None:
+        player = PlayerFactory()
+        clicks_sync(telegram_id=player.telegram_id, seq=1, count=70, now=NOON)
+        clicks_reset(player_id=player.pk)
+        clicks_sync(telegram_id=player.telegram_id, seq=2, count=5, now=NOON + 10)
+        report = stats_recalculate()
+        assert report.players_drifted == 0
+        player.refresh_from_db()
+        assert player.clicks == 5
+        clicks_reset(player_id=player.pk)
+        clicks_sync(telegram_id=player.telegram_id, seq=3, count=3, now=NOON + 20)
+        assert stats_recalculate().players_drifted == 0
+        player.refresh_from_db()
+        assert player.clicks == 3
+        assert shard_total() == 3
+
+    def test_resetting_a_player_with_no_clicks_records_it_and_removes_nothing(self) -> None:
+        player = PlayerFactory()
+        assert clicks_reset(player_id=player.pk) == 0
+        assert ClickReset.objects.filter(player=player, clicks_removed=0).exists()
+        assert shard_total() == 0
+
+    def test_resetting_an_unknown_player_is_not_found(self) -> None:
+        with pytest.raises(NotFound):
+            clicks_reset(player_id=987654)
+        assert not ClickReset.objects.exists()
+
+    @redis_only
+    def test_reset_takes_the_clicks_off_the_live_board(
+        self, redis, django_capture_on_commit_callbacks
+    ) -> None:
+        player = PlayerFactory()
+        clicks_sync(telegram_id=player.telegram_id, seq=1, count=70, now=NOON)
+        with django_capture_on_commit_callbacks(execute=True):
+            clicks_reset(player_id=player.pk)
+        assert board_score(redis, player.pk) == 0
+
+
+def test_the_shard_of_a_player_holds_their_clicks() -> None:
+    player = PlayerFactory()
+    clicks_sync(telegram_id=player.telegram_id, seq=1, count=11, now=NOON)
+    assert ClickTotalShard.objects.get(shard=shard_for(player.pk)).clicks == 11
+    assert set(ClickTotalShard.objects.exclude(clicks=0).values_list("shard", flat=True)) == {
+        shard_for(player.pk)
+    }
+
+
+def test_last_seen_is_the_sync_time() -> None:
+    player = PlayerFactory()
+    clicks_sync(telegram_id=player.telegram_id, seq=1, count=1, now=NOON + 30)
+    player.refresh_from_db()
+    assert player.last_seen_at == datetime.fromtimestamp(NOON, tz=UTC) + timedelta(seconds=30)
