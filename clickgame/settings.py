@@ -7,37 +7,32 @@ comment in `.env.example` (a test enforces it).
 
 from pathlib import Path
 
-import environ
-from django.core.exceptions import ImproperlyConfigured
+from core.environment import Environment, require_all
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+# Strict reading: a bad value stops start-up with one line naming the variable (core/environment).
+env = Environment()
 # A local .env (never committed) is read when present; real environment variables win.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+Environment.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG: bool = env.bool("DEBUG", default=True)
 
 # Used only with DEBUG on and no TELEGRAM_BOT_TOKEN: it signs dev initData, nothing else.
 DEV_BOT_TOKEN = "123456789:DEV-clickgame-not-a-real-token"  # noqa: S105 (public dev value)
 
-
-def _required_in_production(name: str, value: str) -> str:
-    """Refuse to start without a variable that has no safe default in production."""
-    if not DEBUG and not value:
-        raise ImproperlyConfigured(f"{name} must be set when DEBUG is off (see .env.example).")
-    return value
-
-
-SECRET_KEY = _required_in_production("SECRET_KEY", env.str("SECRET_KEY", default=""))
+SECRET_KEY: str = env.str("SECRET_KEY", default="")
+TELEGRAM_BOT_TOKEN: str = env.str("TELEGRAM_BOT_TOKEN", default="")
+ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=[])
+if not DEBUG:
+    # Production has no safe default for these; every missing one is named in one message.
+    require_all(
+        SECRET_KEY=SECRET_KEY, TELEGRAM_BOT_TOKEN=TELEGRAM_BOT_TOKEN, ALLOWED_HOSTS=ALLOWED_HOSTS
+    )
 if not SECRET_KEY:
     SECRET_KEY = "django-insecure-dev-only-clickgame-key-" + "x" * 24
-TELEGRAM_BOT_TOKEN = _required_in_production(
-    "TELEGRAM_BOT_TOKEN", env.str("TELEGRAM_BOT_TOKEN", default="")
-) or (DEV_BOT_TOKEN if DEBUG else "")
-ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=[])
-if not DEBUG and not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off (see .env.example).")
+if not TELEGRAM_BOT_TOKEN and DEBUG:
+    TELEGRAM_BOT_TOKEN = DEV_BOT_TOKEN
 if DEBUG and not ALLOWED_HOSTS:
     ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -111,7 +106,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache, rate limits and the live leaderboard: Redis when REDIS_URL is set, else local memory.
-REDIS_URL: str = env.str("REDIS_URL", default="")
+REDIS_URL: str = env.str(
+    "REDIS_URL",
+    default="",
+    pattern=r"(redis|rediss|unix)://.+",
+    expects="a Redis URL such as redis://127.0.0.1:6379/0, or empty for the in-process cache",
+)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -162,7 +162,7 @@ STORAGES = {
 }
 
 # Request bodies: the JSON API takes small documents only; other routes (admin, webhook) 1 MiB.
-MAX_REQUEST_BODY_BYTES: int = env.int("MAX_REQUEST_BODY_BYTES", default=16 * 1024)
+MAX_REQUEST_BODY_BYTES: int = env.int("MAX_REQUEST_BODY_BYTES", default=16 * 1024, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 # X-Forwarded-For is believed only for this many reverse proxies in front of the app.
@@ -202,28 +202,35 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Telegram Mini App authentication and bot.
-INITDATA_MAX_AGE: int = env.int("INITDATA_MAX_AGE", default=24 * 60 * 60)
+INITDATA_MAX_AGE: int = env.int("INITDATA_MAX_AGE", default=24 * 60 * 60, minimum=1)
 TELEGRAM_BOT_USERNAME: str = env.str("TELEGRAM_BOT_USERNAME", default="clickgame_bot")
 TELEGRAM_API_BASE_URL: str = env.str("TELEGRAM_API_BASE_URL", default="")
 TELEGRAM_WEBHOOK_SECRET: str = env.str("TELEGRAM_WEBHOOK_SECRET", default="")
 TELEGRAM_WEBHOOK_URL: str = env.str("TELEGRAM_WEBHOOK_URL", default="")
-TELEGRAM_BOT_MODE: str = env.str("TELEGRAM_BOT_MODE", default="polling")
+TELEGRAM_BOT_MODE: str = env.str(
+    "TELEGRAM_BOT_MODE", default="polling", choices=("polling", "webhook")
+)
 MINI_APP_URL: str = env.str("MINI_APP_URL", default="http://127.0.0.1:8000/")
 MINI_APP_PATH: str = env.str("MINI_APP_PATH", default="/")
 GODOT_BUILD_DIR: str = env.str("GODOT_BUILD_DIR", default=str(BASE_DIR / "godot_client" / "build"))
 
 # Players: game names.
-NAME_MODERATION: str = env.str("NAME_MODERATION", default="post")
-if NAME_MODERATION not in ("pre", "post"):
-    raise ImproperlyConfigured("NAME_MODERATION must be 'pre' or 'post'.")
-NAME_CHANGE_RATE: str = env.str("NAME_CHANGE_RATE", default="5/h")
+NAME_MODERATION: str = env.str("NAME_MODERATION", default="post", choices=("pre", "post"))
+# django-ratelimit rates: count per period, the period optionally multiplied (5/h, 100/10m).
+RATE_PATTERN = r"[1-9][0-9]*/[0-9]*[smhd]"
+RATE_EXPECTS = "a rate such as 5/h or 120/m (count / s, m, h or d)"
+NAME_CHANGE_RATE: str = env.str(
+    "NAME_CHANGE_RATE", default="5/h", pattern=RATE_PATTERN, expects=RATE_EXPECTS
+)
 
 # Click sync.
-MAX_CLICKS_PER_SYNC: int = env.int("MAX_CLICKS_PER_SYNC", default=1000)
-MAX_CLICKS_PER_SECOND: int = env.int("MAX_CLICKS_PER_SECOND", default=20)
-CLICK_BURST_SECONDS: int = env.int("CLICK_BURST_SECONDS", default=30)
-CLICK_SYNC_RATE: str = env.str("CLICK_SYNC_RATE", default="120/m")
-SYNC_BUDGET_RPS: int = env.int("SYNC_BUDGET_RPS", default=500)
+MAX_CLICKS_PER_SYNC: int = env.int("MAX_CLICKS_PER_SYNC", default=1000, minimum=1)
+MAX_CLICKS_PER_SECOND: int = env.int("MAX_CLICKS_PER_SECOND", default=20, minimum=1)
+CLICK_BURST_SECONDS: int = env.int("CLICK_BURST_SECONDS", default=30, minimum=1)
+CLICK_SYNC_RATE: str = env.str(
+    "CLICK_SYNC_RATE", default="120/m", pattern=RATE_PATTERN, expects=RATE_EXPECTS
+)
+SYNC_BUDGET_RPS: int = env.int("SYNC_BUDGET_RPS", default=500, minimum=1)
 
 # Security: strict in production, relaxed for the dev server.
 if not DEBUG:
@@ -239,7 +246,12 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # Logging: readable lines in development, one JSON object per line in production.
-LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")
+LOG_LEVEL: str = env.str(
+    "LOG_LEVEL",
+    default="INFO",
+    pattern=r"(?i)DEBUG|INFO|WARNING|ERROR|CRITICAL",
+    expects="DEBUG, INFO, WARNING, ERROR or CRITICAL",
+).upper()
 LOG_JSON: bool = env.bool("LOG_JSON", default=not DEBUG)
 LOGGING = {
     "version": 1,
@@ -259,5 +271,10 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"httpx": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own config gives `django` a console handler too (with DEBUG on); records
+        # reach the root handler by propagation, so each is printed once.
+        "django": {"handlers": [], "level": LOG_LEVEL},
+        "httpx": {"level": "WARNING"},
+    },
 }

@@ -148,3 +148,119 @@ def test_development_logs_are_readable_lines() -> None:
     line = result.stderr.strip().splitlines()[-1]
     assert "WARNING" in line and "clickgame.test: hello" in line
     assert not line.startswith("{")
+
+
+def run_manage(
+    *args: str, env: dict[str, str], python: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    return subprocess.run(
+        [*(python or (sys.executable,)), "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def assert_one_line_config_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("clickgame: configuration error: ")
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def test_empty_database_url_means_the_sqlite_default() -> None:
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME'])"
+    )
+    env = {"DEBUG": "True", "DATABASE_URL": "", "REDIS_URL": "", "DB_CONN_MAX_AGE": ""}
+    result = run_python(code, env)
+    assert result.returncode == 0, result.stderr
+    engine, name = result.stdout.split()
+    assert (engine, Path(name)) == ("django.db.backends.sqlite3", ROOT / "db.sqlite3")
+
+
+def test_every_value_of_env_example_starts_the_embedded_default() -> None:
+    copied = {}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if match := re.match(r"^([A-Z][A-Z0-9_]*)=(.*)$", line):
+            copied[match.group(1)] = match.group(2)
+    result = run_manage("check", env=copied)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("DATABASE_URL", "garbage", "postgres://user:password@127.0.0.1:5432/clickgame"),
+        ("DATABASE_URL", "postgres://u@db:port/x", "postgres://user:password@"),
+        ("MAX_CLICKS_PER_SECOND", "abc", "must be a whole number, e.g. 20 (got 'abc')"),
+        ("MAX_CLICKS_PER_SECOND", "0", "must be 1 or more (got 0)"),
+        ("DEBUG", "yesplease", "must be True or False (got 'yesplease')"),
+        ("REDIS_URL", "localhost:6379", "redis://127.0.0.1:6379/0"),
+        ("NAME_MODERATION", "later", "must be 'pre' or 'post' (got 'later')"),
+        ("CLICK_SYNC_RATE", "lots", "a rate such as 5/h"),
+        ("LOG_LEVEL", "loud", "DEBUG, INFO, WARNING, ERROR or CRITICAL"),
+        ("TELEGRAM_BOT_MODE", "push", "'polling' or 'webhook'"),
+    ],
+)
+def test_a_bad_variable_is_one_line_naming_it(variable: str, value: str, expected: str) -> None:
+    result = run_manage("check", env={"DEBUG": "True", variable: value})
+    assert_one_line_config_error(result, variable, expected)
+
+
+def test_production_lists_every_missing_variable_at_once() -> None:
+    result = run_manage("check", env={"DEBUG": "False"})
+    assert_one_line_config_error(
+        result, "SECRET_KEY, TELEGRAM_BOT_TOKEN and ALLOWED_HOSTS must all be set when DEBUG is off"
+    )
+
+
+@pytest.mark.parametrize("module", ["clickgame.wsgi", "clickgame.asgi"])
+def test_server_entry_points_report_a_config_error_in_one_line(module: str) -> None:
+    result = run_python(f"import {module}", {"DEBUG": "True", "MAX_CLICKS_PER_SYNC": "many"})
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "clickgame: configuration error: MAX_CLICKS_PER_SYNC must be a whole number, "
+        "e.g. 1000 (got 'many')."
+    ]
+
+
+def test_server_starts_with_a_warning_when_redis_is_unreachable() -> None:
+    # Port 9 (discard) on loopback: nothing listens there, the connection is refused at once.
+    code = "import clickgame.wsgi as w; print(callable(w.application))"
+    result = run_python(code, {"DEBUG": "True", "REDIS_URL": "redis://:secret@127.0.0.1:9/0"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
+    warning = [line for line in result.stderr.splitlines() if "core.startup" in line]
+    assert len(warning) == 1 and "WARNING" in warning[0]
+    assert "Redis at redis://:***@127.0.0.1:9/0 is unreachable" in warning[0]
+    assert "secret" not in result.stderr
+
+
+def test_manage_py_without_django_gives_the_virtualenv_hint() -> None:
+    # -S leaves out site-packages: the interpreter sees no Django, like a python outside .venv.
+    result = run_manage("check", env={"DEBUG": "True"}, python=(sys.executable, "-S"))
+    assert result.returncode == 1
+    assert "Did you forget to activate a virtual environment?" in result.stderr
+    assert ".venv/bin/python manage.py" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_development_logs_print_each_record_once() -> None:
+    code = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('django.request').warning('Not Found: /nowhere')"
+    )
+    result = run_python(code, {"DEBUG": "True"})
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("Not Found: /nowhere") == 1
