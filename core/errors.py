@@ -5,6 +5,7 @@ status; validation errors add `"fields"` with the per-field messages.
 """
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -153,8 +154,58 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return response
 
 
+API_PREFIX = "/api/"
+
+# Error codes and sentences for the answers Django gives before or around a DRF view.
+_STATUS_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "The request could not be understood."),
+    403: ("forbidden", "You are not allowed to do this."),
+    404: ("not_found", "No such API endpoint."),
+    405: ("method_not_allowed", "This method is not allowed here."),
+    413: ("too_large", "Request body is too large."),
+    500: ("server_error", "The server failed; the error is logged."),
+}
+
+
 def json_or_html_404(request: HttpRequest, exception: Exception) -> HttpResponse:
     """404 for unrouted paths: JSON under /api/, Django's page elsewhere."""
-    if request.path.startswith("/api/"):
+    if request.path.startswith(API_PREFIX):
         return JsonResponse(error_body("not_found", "No such API endpoint."), status=404)
     return page_not_found(request, exception)
+
+
+def api_error_as_json(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """`response` itself, or for a non-JSON error under /api/ the same status as `{error, detail}`.
+
+    DRF views already answer JSON; this covers what Django answers itself: DEBUG's 404 page, a
+    405 from `require_http_methods`, a 500 page. Headers such as `Allow` and `Retry-After` stay.
+    """
+    content_type = response.get("Content-Type", "")
+    if (
+        response.status_code < 400
+        or not request.path.startswith(API_PREFIX)
+        or content_type.startswith("application/json")
+    ):
+        return response
+    code, detail = _STATUS_ERRORS.get(
+        response.status_code, ("server_error" if response.status_code >= 500 else "error", "")
+    )
+    if response.status_code == 405 and response.get("Allow"):
+        detail = f"{request.method} is not allowed here; use {response['Allow']}."
+    json_response = JsonResponse(
+        error_body(code, detail or response.reason_phrase + "."), status=response.status_code
+    )
+    for header in ("Allow", "Retry-After", "Vary"):
+        if header in response:
+            json_response[header] = response[header]
+    return json_response
+
+
+class ApiJsonErrorsMiddleware:
+    """Every error under /api/ is `{"error", "detail"}` JSON, whoever produced it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return api_error_as_json(request, self.get_response(request))

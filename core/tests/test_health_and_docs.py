@@ -61,3 +61,24 @@ def test_api_index_points_at_the_docs(client) -> None:
     body = client.get("/api/").json()
     assert body["docs"].endswith("/docs")
     assert "sync_clicks" in body["endpoints"]
+
+
+@pytest.mark.parametrize("url", ["/docs", "/redoc"])
+def test_docs_pages_reference_no_other_host(client, url) -> None:
+    import re
+
+    html = client.get(url).content.decode()
+    external = re.findall(r"""(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}[^\s"'<>)]*""", html)
+    assert external == [], f"{url} loads from the internet: {external}"
+
+
+def test_swagger_ui_asks_no_online_validator(client) -> None:
+    response = client.get("/docs")
+    script = response.content.decode()
+    assert '"validatorUrl": null' in script
+
+
+def test_redoc_page_forbids_images_and_fonts_from_other_hosts(client) -> None:
+    # ReDoc's bundle always renders a footer logo from cdn.redoc.ly; the page's policy blocks it.
+    html = client.get("/redoc").content.decode()
+    assert "img-src 'self' data: blob:; font-src 'self' data:" in html

@@ -134,10 +134,11 @@ def test_staff_session_is_not_a_player(client) -> None:
     assert (response.status_code, response.json()["error"]) == (403, "not_a_player")
 
 
-def test_browsable_api_is_for_staff_only(client, client_for) -> None:
-    player_response = client_for(10).get("/api/me", HTTP_ACCEPT="text/html")
+def test_the_api_answers_json_to_players_and_staff_alike(client, client_for) -> None:
+    browser_accept = "text/html,application/xhtml+xml,*/*;q=0.8"
+    player_response = client_for(10).get("/api/me", HTTP_ACCEPT=browser_accept)
     assert player_response["Content-Type"].startswith("application/json")
     staff = get_user_model().objects.create_user("staff", password="pw-12345!", is_staff=True)
     client.force_login(staff)
-    staff_response = client.get("/api/", HTTP_ACCEPT="text/html")
-    assert staff_response["Content-Type"].startswith("text/html")
+    staff_response = client.get("/api/", HTTP_ACCEPT=browser_accept)
+    assert staff_response["Content-Type"].startswith("application/json")
