@@ -82,10 +82,12 @@ class _SeedPlayer:
 
     @property
     def last_rejected_at(self) -> datetime | None:
+        """The start of the last day with rejected clicks, within created_at..last_seen_at."""
         rejecting = [day for day, _, rejected, _ in self.days if rejected]
         if not rejecting:
             return None
-        return datetime.combine(max(rejecting), datetime.min.time(), tzinfo=UTC)
+        moment = max(_day_start(max(rejecting)), self.created_at)
+        return min(moment, self.last_seen_at) if self.last_seen_at else moment
 
 
 Progress = Callable[[str], None]
@@ -145,17 +147,15 @@ def _generate(rng: random.Random, *, number: int, now: datetime, history_days: i
             rejected = rng.randint(1, 300) if index == rejecting_day else 0
             syncs = max(1, math.ceil(part / CLICKS_PER_SEEDED_SYNC))
             days.append((today - timedelta(days=offset), part, rejected, syncs))
+    # A possible history: joined on the first active day (never after now), clicked on the
+    # ClickDay days, last seen on the last of them, between joining and now.
     first_day = days[0][0] if days else today - timedelta(days=rng.randrange(history_days))
-    created_at = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC) + timedelta(
-        seconds=rng.randrange(3600)
-    )
+    created_at = min(_day_start(first_day) + timedelta(seconds=rng.randrange(3600)), now)
     last_seen_at = None
     if days:
-        last_day = datetime.combine(days[-1][0], datetime.min.time(), tzinfo=UTC)
-        # Some time on the last active day, before now (today: some time so far today).
-        span = min(timedelta(days=1), now - last_day)
-        last_seen_at = last_day + span * rng.random()
-    created_at = min(created_at, now)
+        earliest = max(_day_start(days[-1][0]), created_at)
+        latest = min(_day_start(days[-1][0]) + timedelta(days=1) - timedelta(seconds=1), now)
+        last_seen_at = earliest + (latest - earliest) * rng.random()
     name = f"{rng.choice(ADJECTIVES)}{rng.choice(NOUNS)}{number}"
     return _SeedPlayer(
         telegram_id=SEED_TELEGRAM_BASE + number,
@@ -168,6 +168,10 @@ def _generate(rng: random.Random, *, number: int, now: datetime, history_days: i
         first_name=rng.choice(FIRST_NAMES),
         language_code=rng.choice(LANGUAGES),
     )
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
 
 
 def _names_of_real_players() -> set[str]:
@@ -214,9 +218,7 @@ def _insert_chunk(players: list[_SeedPlayer], *, report: SeedReport) -> list[tup
         if connection.vendor == "postgresql":
             _copy_players(players)
         else:
-            Player.objects.bulk_create(
-                [Player(**_player_values(player)) for player in players], batch_size=2_000
-            )
+            _bulk_create_players(players)
         low, high = players[0].telegram_id, players[-1].telegram_id
         ids = dict(
             Player.objects.filter(telegram_id__gte=low, telegram_id__lte=high).values_list(
@@ -248,6 +250,28 @@ def _insert_chunk(players: list[_SeedPlayer], *, report: SeedReport) -> list[tup
     report.clicks += sum(player.clicks for player in players)
     report.click_days += len(day_rows)
     return [(ids[player.telegram_id], player.clicks) for player in players if player.clicks]
+
+
+def _bulk_create_players(players: list[_SeedPlayer]) -> None:
+    """bulk_create with the seeded dates kept.
+
+    `bulk_create` runs each field's `pre_save`, so `auto_now_add`/`auto_now` put the current time
+    over the back-dated `created_at`/`updated_at`; `bulk_update` does not, so it writes them back.
+    """
+    created = Player.objects.bulk_create(
+        [Player(**_player_values(player)) for player in players], batch_size=2_000
+    )
+    for row, player in zip(created, players, strict=True):
+        values = _player_values(player)
+        row.created_at, row.updated_at = values["created_at"], values["updated_at"]
+    ids = dict(
+        Player.objects.filter(
+            telegram_id__gte=players[0].telegram_id, telegram_id__lte=players[-1].telegram_id
+        ).values_list("telegram_id", "id")
+    )
+    for row in created:
+        row.pk = ids[row.telegram_id]
+    Player.objects.bulk_update(created, ["created_at", "updated_at"], batch_size=500)
 
 
 def _copy_players(players: list[_SeedPlayer]) -> None:

@@ -1,11 +1,12 @@
 """seed_players: many players whose history, shards and live board all add up."""
 
+from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db.models import Count, Sum
+from django.db.models import Count, Max, Min, Sum
 from django.db.models.functions import Lower
 
 from clicks.models import ClickDay
@@ -101,3 +102,36 @@ def test_seeded_players_are_on_the_live_board(redis) -> None:
     players_seed(count=100, seed=6)
     for player_id, clicks in Player.objects.values_list("pk", "clicks"):
         assert board_score(redis, player_id) == (clicks or None)
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2026, 3, 15, 14, 30, tzinfo=UTC),
+        # Just after midnight: a player who joins "today" cannot have joined later than now.
+        datetime(2026, 3, 15, 0, 10, tzinfo=UTC),
+    ],
+)
+def test_seeded_histories_are_possible(now: datetime) -> None:
+    players_seed(count=300, seed=5, chunk_size=120, now=now)
+    first_and_last_day = dict(
+        (player_id, (first, last))
+        for player_id, first, last in ClickDay.objects.values("player_id")
+        .annotate(first=Min("day"), last=Max("day"))
+        .values_list("player_id", "first", "last")
+    )
+    seen = 0
+    for player in Player.objects.all():
+        assert player.created_at <= now
+        if player.name_changed_at is not None:
+            assert player.name_changed_at >= player.created_at
+        if player.pk in first_and_last_day:
+            first, last = first_and_last_day[player.pk]
+            assert player.created_at.date() <= first
+            assert player.last_seen_at is not None
+            assert player.created_at <= player.last_seen_at <= now
+            assert player.last_seen_at.date() == last
+            seen += 1
+        if player.last_rejected_at is not None:
+            assert player.created_at <= player.last_rejected_at <= player.last_seen_at
+    assert seen > 200
