@@ -4,17 +4,22 @@ It is installed as Django's default site (`BackofficeAdminConfig.default_site`),
 and every `@admin.register` use it.
 """
 
+import logging
+import time
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import get_usage
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import RedisError
 
 from backoffice.chart import bar_chart
 from backoffice.reports import recalculation_summary
@@ -24,21 +29,56 @@ from leaderboard.models import GlobalStats
 from leaderboard.services import leaderboard_recalculate
 from players.models import Player
 
+logger = logging.getLogger(__name__)
+
 # Sign-in attempts (POSTs) allowed per client IP and, separately, per username.
-LOGIN_RATE = "10/5m"
+LOGIN_ATTEMPTS = 10
+LOGIN_WINDOW_SECONDS = 5 * 60
+LOGIN_RATE = f"{LOGIN_ATTEMPTS}/{LOGIN_WINDOW_SECONDS}s"
+
+# Where attempts are counted while the shared cache (Redis) is down: this process's memory.
+_local_attempts = LocMemCache("backoffice-login-attempts", {"MAX_ENTRIES": 10_000})
 
 
 def _username_key(group: str, request: HttpRequest) -> str:
     return request.POST.get("username", "").strip().casefold()[:150]
 
 
+def _local_wait(group: str, key: str) -> int | None:
+    """Count an attempt in local memory (fixed windows); seconds to wait once it is spent."""
+    now = time.time()
+    window_start = int(now // LOGIN_WINDOW_SECONDS) * LOGIN_WINDOW_SECONDS
+    cache_key = f"{group}:{key}:{window_start}"
+    _local_attempts.add(cache_key, 0, timeout=LOGIN_WINDOW_SECONDS)
+    if _local_attempts.incr(cache_key) <= LOGIN_ATTEMPTS:
+        return None
+    return max(1, int(window_start + LOGIN_WINDOW_SECONDS - now))
+
+
 def login_retry_after(request: HttpRequest) -> int | None:
-    """Count one sign-in attempt by IP and by username; seconds to wait once either is spent."""
+    """Count one sign-in attempt by IP and by username; seconds to wait once either is spent.
+
+    With the shared cache down, staff can still sign in: attempts are then counted in this
+    process's memory, and the log says so.
+    """
     waits = []
     for group, key in (("backoffice_login_ip", "ip"), ("backoffice_login_user", _username_key)):
-        usage = get_usage(
-            request, group=group, key=key, rate=LOGIN_RATE, method="POST", increment=True
-        )
+        try:
+            usage = get_usage(
+                request, group=group, key=key, rate=LOGIN_RATE, method="POST", increment=True
+            )
+        except (ConnectionInterrupted, RedisError) as exc:
+            logger.warning(
+                "Sign-in throttle: the cache is unreachable (%s); counting attempts in this "
+                "process's memory until it is back.",
+                exc,
+            )
+            by_ip = key == "ip"
+            local_key = (
+                request.META.get("REMOTE_ADDR", "") if by_ip else _username_key(group, request)
+            )
+            wait = _local_wait(group, local_key)
+            usage = None if wait is None else {"should_limit": True, "time_left": wait}
         if usage is not None and usage["should_limit"]:
             waits.append(max(1, int(usage["time_left"])))
     return max(waits) if waits else None

@@ -194,3 +194,38 @@ def test_a_correct_sign_in_within_the_limit_works(superuser) -> None:
     )
     assert response.status_code == 302
     assert client.get(reverse("admin:index")).status_code == 200
+
+
+@pytest.fixture
+def redis_down(settings) -> None:
+    """The cache is a Redis server that is not there (nothing listens on port 9)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+        }
+    }
+
+
+def test_staff_sign_in_with_redis_down_and_the_log_says_so(superuser, redis_down, caplog) -> None:
+    client = Client()
+    with caplog.at_level("WARNING", logger="backoffice.sites"):
+        response = client.post(
+            reverse("admin:login"),
+            {"username": "boss", "password": PASSWORD, "next": reverse("admin:index")},
+        )
+    assert (response.status_code, response["Location"]) == (302, reverse("admin:index"))
+    assert client.session["_auth_user_id"] == str(superuser.pk)
+    assert client.get(reverse("admin:index")).status_code == 200
+    assert "cache is unreachable" in caplog.text and "this process's memory" in caplog.text
+
+
+def test_sign_in_stays_throttled_in_local_memory_with_redis_down(superuser, redis_down) -> None:
+    client = Client()
+    for attempt in range(10):
+        assert _attempt(client, f"local{attempt}", ip="10.9.0.1").status_code == 200
+    throttled = _attempt(client, "boss", ip="10.9.0.1")
+    assert throttled.status_code == 429
+    assert int(throttled["Retry-After"]) > 0
+    assert _attempt(client, "boss", ip="10.9.0.2").status_code == 200
