@@ -5,7 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django_redis.exceptions import ConnectionInterrupted
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from clicks.services import MAX_SEQ, clicks_sync
 from core.errors import Forbidden, ServiceUnavailable
+from core.openapi import error_responses
 from core.ratelimits import rate_check
 
 
@@ -28,11 +29,6 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-class ClickSyncErrorSerializer(serializers.Serializer):
-    error = serializers.CharField(help_text="Machine-readable error code.")
-    detail = serializers.CharField(help_text="Human-readable explanation.")
-
-
 class ClickSyncInputSerializer(serializers.Serializer):
     seq = StrictIntegerField(
         min_value=1, max_value=MAX_SEQ, help_text="Batch number, +1 per new batch."
@@ -40,6 +36,12 @@ class ClickSyncInputSerializer(serializers.Serializer):
     count = StrictIntegerField(
         min_value=0, help_text="Clicks in this batch, at most MAX_CLICKS_PER_SYNC."
     )
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        # Documented as the maximum; enforced by validate_count with its own message.
+        fields["count"].max_value = settings.MAX_CLICKS_PER_SYNC
+        return fields
 
     def validate_count(self, value: int) -> int:
         # Checked here, not as max_value, so the setting is read per request.
@@ -67,17 +69,7 @@ class ClickSyncApi(APIView):
     @extend_schema(
         operation_id="clicks_sync",
         request=ClickSyncInputSerializer,
-        responses={
-            200: ClickSyncOutputSerializer,
-            400: OpenApiResponse(ClickSyncErrorSerializer, description="Invalid seq or count."),
-            403: OpenApiResponse(ClickSyncErrorSerializer, description="Banned, or not a player."),
-            429: OpenApiResponse(
-                ClickSyncErrorSerializer, description="Too many syncs; see Retry-After."
-            ),
-            503: OpenApiResponse(
-                ClickSyncErrorSerializer, description="Server degraded; see Retry-After."
-            ),
-        },
+        responses={200: ClickSyncOutputSerializer, **error_responses(400, 403, 404, 429)},
     )
     def post(self, request: Request) -> Response:
         """Send a batch of clicks; resending the same seq is safe and counts once."""

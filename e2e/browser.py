@@ -46,6 +46,13 @@ CHROMIUM_FLAGS = (
     # Only the local server resolves: Telegram's script fails fast, nothing leaves the machine.
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 )
+# The Godot engine needs WebGL 2: a software GPU (SwiftShader through ANGLE) instead of none.
+WEBGL_FLAGS = (
+    "--headless=new",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--ignore-gpu-blocklist",
+)
 
 
 def _which(candidates: tuple[str, ...]) -> str | None:
@@ -63,16 +70,26 @@ def find_chromium() -> tuple[str, str] | None:
 
 
 def launch(
-    binary: str, driver_path: str, *, profile_root: Path, page_load_strategy: str = "normal"
+    binary: str,
+    driver_path: str,
+    *,
+    profile_root: Path,
+    page_load_strategy: str = "normal",
+    webgl: bool = False,
 ) -> WebDriver:
     """A fresh headless Chromium with its own new profile directory.
 
     `page_load_strategy="eager"` returns from `get()` at DOMContentLoaded, before async scripts.
+    `webgl=True` gives the page WebGL 2 (software-rendered) for the Godot engine.
     """
     options = webdriver.ChromeOptions()
     options.binary_location = binary
     options.page_load_strategy = page_load_strategy
-    for flag in CHROMIUM_FLAGS:
+    flags = CHROMIUM_FLAGS
+    if webgl:
+        flags = tuple(f for f in CHROMIUM_FLAGS if f not in ("--headless", "--disable-gpu"))
+        flags += WEBGL_FLAGS
+    for flag in flags:
         options.add_argument(flag)
     profile = tempfile.mkdtemp(prefix="chromium-", dir=profile_root)
     options.add_argument(f"--user-data-dir={profile}")

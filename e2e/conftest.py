@@ -8,6 +8,7 @@ import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from e2e.browser import INSTALL_HINT, find_chromium, launch
+from e2e.godot_fixtures import godot_export, godot_server, play  # noqa: F401 (real-engine tests)
 from e2e.server import GameServer, running_server
 
 
@@ -31,8 +32,10 @@ def open_browser(chromium: tuple[str, str], tmp_path: Path) -> Iterator[Callable
     """Start a fresh headless Chromium (one per player); all are closed after the test."""
     drivers: list[WebDriver] = []
 
-    def make(*, page_load_strategy: str = "normal") -> WebDriver:
-        driver = launch(*chromium, profile_root=tmp_path, page_load_strategy=page_load_strategy)
+    def make(*, page_load_strategy: str = "normal", webgl: bool = False) -> WebDriver:
+        driver = launch(
+            *chromium, profile_root=tmp_path, page_load_strategy=page_load_strategy, webgl=webgl
+        )
         drivers.append(driver)
         return driver
 

@@ -74,7 +74,12 @@
     calls,
     fetches,
     emit(name) { (handlers[name] || []).slice().forEach((handler) => handler()); },
-    pressBack() { backHandlers.slice().forEach((handler) => handler()); },
+    // Telegram delivers a back press to BackButton.onClick handlers and to
+    // onEvent("backButtonClicked") listeners alike.
+    pressBack() {
+      backHandlers.slice().forEach((handler) => handler());
+      (handlers.backButtonClicked || []).slice().forEach((handler) => handler());
+    },
     backHandlerCount: () => backHandlers.length,
   };
 })();

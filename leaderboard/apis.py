@@ -1,11 +1,12 @@
 """HTTP API for the leaderboard."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.openapi import error_responses
 from leaderboard.selectors import leaderboard_for
 from players.apis import request_player
 
@@ -32,21 +33,23 @@ class LeaderboardSerializer(serializers.Serializer):
 
 class LeaderboardApi(APIView):
     class InputSerializer(serializers.Serializer):
-        user_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+        user_id = serializers.IntegerField(
+            required=False,
+            min_value=1,
+            max_value=2**63 - 1,
+            help_text="Centre the board on this player (default: caller).",
+        )
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "user_id", int, description="Centre the board on this player (default: caller)."
-            )
-        ],
-        responses=LeaderboardSerializer,
+        parameters=[InputSerializer],
+        responses={200: LeaderboardSerializer, **error_responses(400, 403, 404)},
         operation_id="leaderboard_retrieve",
     )
     def get(self, request: Request) -> Response:
         """The top 5 and a player's own place with neighbours (404 for unknown/banned)."""
         caller = request_player(request)
-        data = self.InputSerializer(data=request.query_params)
+        # A plain dict, so an empty `?user_id=` is refused rather than read as absent.
+        data = self.InputSerializer(data=request.query_params.dict())
         data.is_valid(raise_exception=True)
         player_id = data.validated_data.get("user_id", caller.pk)
         return Response(LeaderboardSerializer(leaderboard_for(player_id=player_id)).data)

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.core.validators import MaxLengthValidator, MinLengthValidator
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -9,6 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import Forbidden
+from core.openapi import error_responses
+from players import rules
 from players.models import Player
 from players.selectors import player_get_public
 from players.services import player_get_or_create, player_set_game_name
@@ -62,19 +65,37 @@ class PublicPlayerSerializer(serializers.Serializer):
 
 
 class MeApi(APIView):
-    @extend_schema(responses=MeSerializer, operation_id="me_retrieve")
+    @extend_schema(
+        responses={200: MeSerializer, **error_responses(403)}, operation_id="me_retrieve"
+    )
     def get(self, request: Request) -> Response:
         """The caller's own profile, including the state of their game name."""
         return Response(MeSerializer(request_player(request)).data)
 
 
+class NameTooShort(MinLengthValidator):
+    code = "too_short"
+    message = "A game name needs at least %(limit_value)d characters."
+
+
+class NameTooLong(MaxLengthValidator):
+    code = "too_long"
+    message = "A game name has at most %(limit_value)d characters."
+
+
 class GameNameApi(APIView):
     class InputSerializer(serializers.Serializer):
-        game_name = StrictCharField(trim_whitespace=False, allow_blank=True, max_length=256)
+        # The length as sent is documented and checked with the rules' codes; the rest of the
+        # rules (letters, blocked words, taken) apply to the normalised name in the service.
+        game_name = StrictCharField(
+            trim_whitespace=False,
+            validators=[NameTooShort(rules.MIN_LENGTH), NameTooLong(rules.MAX_LENGTH)],
+            error_messages={"blank": f"A game name needs at least {rules.MIN_LENGTH} characters."},
+        )
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: MeSerializer, 201: MeSerializer},
+        responses={200: MeSerializer, 201: MeSerializer, **error_responses(400, 403, 429)},
         operation_id="users_set_game_name",
     )
     def post(self, request: Request) -> Response:
@@ -90,7 +111,10 @@ class GameNameApi(APIView):
 
 
 class PublicPlayerApi(APIView):
-    @extend_schema(responses=PublicPlayerSerializer, operation_id="user_retrieve")
+    @extend_schema(
+        responses={200: PublicPlayerSerializer, **error_responses(403, 404)},
+        operation_id="user_retrieve",
+    )
     def get(self, request: Request, player_id: int) -> Response:
         """A player's public profile: game name, clicks and join date."""
         return Response(PublicPlayerSerializer(player_get_public(player_id=player_id)).data)

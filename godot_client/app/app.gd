@@ -40,6 +40,7 @@ func _ready() -> void:
 	_activity.became_active.connect(_away_overlay.hide)
 	_away_overlay.pressed.connect(_activity.resume)
 	_retry_button.pressed.connect(_start)
+	TestProbe.attach_if_requested(self, _screens, _boot, _click_sync, _activity)
 	_start()
 
 

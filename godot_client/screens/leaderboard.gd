@@ -8,6 +8,7 @@ extends Control
 signal closed
 
 const BOARD_ROW := preload("res://screens/board_row.tscn")
+const GAP_TEXT := "…"
 
 var _player_id := 0
 var _activity: ActivityMonitor
@@ -81,7 +82,7 @@ func _show_board(board: ApiModels.Board) -> void:
 		_add_row(entry)
 	# `around` holds the player and their neighbours, minus anyone already in the top 5.
 	if not board.around.is_empty():
-		_rows.add_child(HSeparator.new())
+		_rows.add_child(_gap_line())
 		for entry: ApiModels.BoardEntry in board.around:
 			_add_row(entry)
 
@@ -90,6 +91,15 @@ func _add_row(entry: ApiModels.BoardEntry) -> void:
 	var row: BoardRow = BOARD_ROW.instantiate()
 	_rows.add_child(row)
 	row.show_entry(entry, entry.player_id == _player_id)
+
+
+## The "…" between the top and the player's part of the board.
+static func _gap_line() -> Label:
+	var gap := Label.new()
+	gap.text = GAP_TEXT
+	gap.horizontal_alignment = HORIZONTAL_ALIGNMENT_CENTER
+	gap.theme_type_variation = &"HintLabel"
+	return gap
 
 
 func _show_status(message: String) -> void:

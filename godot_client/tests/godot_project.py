@@ -12,8 +12,9 @@ from typing import Any
 
 GODOT_ROOT = Path(__file__).resolve().parent.parent
 REPO_ROOT = GODOT_ROOT.parent
-# Directories that are not part of the game: these checks, the export and the editor's cache.
-NOT_GAME_DIRS = frozenset({"tests", "build", ".godot"})
+# Directories that are not part of the game: these checks, the Python tools (pack builder,
+# runtime fetch), the export and the editor's cache.
+NOT_GAME_DIRS = frozenset({"tests", "tools", "build", ".godot"})
 
 _SECTION = re.compile(r"^\[(?P<header>.+)\]\s*$")
 _ATTRIBUTE = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|[^\s\]]+)')

@@ -20,9 +20,9 @@ def code_of(raw: str, blocked: tuple[str, ...] = ()) -> str:
         ("Big   Tap\tKing", "Big Tap King"),
         ("\uff26\uff55\uff4c\uff4c", "Full"),  # fullwidth letters fold to ASCII
         ("Влад_99", "Влад_99"),
-        ("李小龍", "李小龍"),
+        ("Ζωή Ñandú", "Ζωή Ñandú"),
         ("a.b-c_d", "a.b-c_d"),
-        ("नमस्ते", "नमस्ते"),
+        ("שָׁלוֹם", "שָׁלוֹם"),
     ],
 )
 def test_good_names_are_normalised(raw: str, expected: str) -> None:
@@ -55,6 +55,14 @@ def test_names_over_twenty_characters_are_too_long() -> None:
     ],
 )
 def test_forbidden_characters_or_no_letter_are_invalid(raw: str) -> None:
+    assert code_of(raw) == "invalid_chars"
+
+
+# Scripts the Godot client's font cannot draw (it would show boxes): refused (issue 12).
+@pytest.mark.parametrize(
+    "raw", ["李小龍", "नमस्ते", "สวัสดี", "مرحبا", "안녕하세요", "\u0661\u0662abc"]
+)
+def test_letters_the_client_font_cannot_draw_are_invalid(raw: str) -> None:
     assert code_of(raw) == "invalid_chars"
 
 
