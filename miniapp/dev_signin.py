@@ -1,7 +1,10 @@
-"""Dev sign-in (DEBUG only): correctly signed initData for a made-up user.
+"""Dev sign-in: correctly signed initData for a made-up user, inside the dev fence only.
 
 A plain browser or the Godot editor has no Telegram to sign initData, so this page signs it with
-the configured (development) bot token. Authentication then runs exactly as in production.
+`DEV_BOT_TOKEN`, never with `TELEGRAM_BOT_TOKEN`. Authentication then runs exactly as in
+production (with no real token set, the server validates with the dev token). The routes answer
+404 unless DEBUG is on, a dev token is set, no real token is, and the client is on loopback
+(`core.devtools`).
 """
 
 import hashlib
@@ -14,6 +17,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from core.devtools import dev_mode_refusal, dev_request_refusal
 from telegram_auth.initdata import build_init_data
 
 MAX_DEV_NAME_LENGTH = 64
@@ -33,13 +37,20 @@ def dev_user(name: str) -> dict[str, Any]:
 
 
 def dev_init_data(name: str) -> str:
-    """Signed initData for the dev user called `name`."""
-    return build_init_data(dev_user(name), settings.TELEGRAM_BOT_TOKEN)
+    """initData for the dev user called `name`, signed with the development bot token.
+
+    Raises RuntimeError outside dev mode, so no caller can make it sign with a real token.
+    """
+    refusal = dev_mode_refusal()
+    if refusal:
+        raise RuntimeError(refusal)
+    return build_init_data(dev_user(name), settings.DEV_BOT_TOKEN)
 
 
-def _require_debug() -> None:
-    if not settings.DEBUG:
-        raise Http404("Dev sign-in exists only with DEBUG on.")
+def _require_dev_fence(request: HttpRequest) -> None:
+    refusal = dev_request_refusal(request)
+    if refusal:
+        raise Http404(refusal)
 
 
 def _clean_name(raw: object) -> str:
@@ -50,7 +61,7 @@ def _clean_name(raw: object) -> str:
 @require_http_methods(["GET", "POST"])
 def dev_signin_page(request: HttpRequest) -> HttpResponse:
     """A form: type a dev user name, get signed initData and a link that plays as that user."""
-    _require_debug()
+    _require_dev_fence(request)
     name = _clean_name(request.POST.get("name") if request.method == "POST" else "")
     context: dict[str, Any] = {"name": name, "mini_app_path": settings.MINI_APP_PATH}
     if name:
@@ -63,7 +74,7 @@ def dev_signin_page(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["POST"])
 def dev_init_data_api(request: HttpRequest) -> JsonResponse:
     """JSON for tools and the Godot editor: `{"name": ...}` gives `{"init_data": ...}`."""
-    _require_debug()
+    _require_dev_fence(request)
     try:
         body = json.loads(request.body or b"{}")
     except ValueError:

@@ -17,6 +17,7 @@ from django.utils.http import http_date
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
+from core.devtools import dev_mode_refusal
 from miniapp import godot
 from players import rules
 
@@ -44,7 +45,7 @@ def light_client_config() -> dict[str, Any]:
     return {
         "apiBase": reverse("api-index"),
         "debug": settings.DEBUG,
-        "devSigninUrl": reverse("dev-signin") if settings.DEBUG else "",
+        "devSigninUrl": reverse("dev-signin") if dev_mode_refusal() is None else "",
         "botUrl": f"https://t.me/{settings.TELEGRAM_BOT_USERNAME}",
         "nameMinLength": rules.MIN_LENGTH,
         "nameMaxLength": rules.MAX_LENGTH,

@@ -23,7 +23,7 @@ BOT_USER = {
 }
 MINI_APP_URL = "https://game.example.test/play/"
 WEBHOOK_URL = "https://game.example.test/telegram/webhook"
-WEBHOOK_SECRET = "test-Secret_0123456789"
+WEBHOOK_SECRET = "test-Secret_0123456789-abcdefghijklm"
 
 
 @pytest.fixture

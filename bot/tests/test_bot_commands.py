@@ -180,6 +180,7 @@ def test_setwebhook_sends_the_url_secret_and_allowed_updates(
     [
         ("TELEGRAM_WEBHOOK_SECRET", "", "TELEGRAM_WEBHOOK_SECRET"),
         ("TELEGRAM_WEBHOOK_SECRET", "has spaces", "TELEGRAM_WEBHOOK_SECRET"),
+        ("TELEGRAM_WEBHOOK_SECRET", "a" * 31, "at least 32"),
         ("TELEGRAM_WEBHOOK_URL", "http://game.example.test/telegram/webhook", "https://"),
     ],
 )

@@ -79,19 +79,57 @@ def test_every_documented_variable_has_a_comment() -> None:
     assert uncommented == []
 
 
-def test_embedded_default_needs_no_environment() -> None:
+def make_run_environment() -> dict[str, str]:
+    """What `make run` exports to the dev server (the Makefile's DEBUG and DEV_BOT_TOKEN)."""
+    makefile = (ROOT / "Makefile").read_text()
+    token = re.search(r"^DEV_BOT_TOKEN \?= (\S+)$", makefile, re.M)
+    assert token, "the Makefile no longer gives the dev server a DEV_BOT_TOKEN"
+    assert re.search(r"^[a-z ]*\brun\b[a-z ]*: export DEBUG = True$", makefile, re.M)
+    return {"DEBUG": "True", "DEV_BOT_TOKEN": token.group(1)}
+
+
+def test_embedded_default_needs_no_environment_beyond_make_run() -> None:
     code = (
         "import django, json; django.setup(); from django.conf import settings as s; "
+        "from telegram_auth.authentication import initdata_bot_token as t; "
         "print(json.dumps([s.DEBUG, s.DATABASES['default']['ENGINE'], "
-        "s.CACHES['default']['BACKEND'], bool(s.TELEGRAM_BOT_TOKEN)]))"
+        "s.CACHES['default']['BACKEND'], s.TELEGRAM_BOT_TOKEN, t()]))"
     )
-    result = run_python(code, {})
+    env = make_run_environment()
+    result = run_python(code, env)
     assert result.returncode == 0, result.stderr
-    debug, engine, cache, has_token = json.loads(result.stdout.strip().splitlines()[-1])
+    debug, engine, cache, bot_token, checked_with = json.loads(
+        result.stdout.strip().splitlines()[-1]
+    )
     assert debug is True
     assert engine == "django.db.backends.sqlite3"
     assert cache.endswith("LocMemCache")
-    assert has_token
+    # No real token: initData is checked with the dev token the dev sign-in signs with.
+    assert (bot_token, checked_with) == ("", env["DEV_BOT_TOKEN"])
+
+
+def test_debug_is_off_unless_asked_for() -> None:
+    result = run_python("import django; django.setup()", {})
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+    assert "when DEBUG is off" in result.stderr
+
+
+def test_production_refuses_a_short_secret_key() -> None:
+    result = run_python("import django; django.setup()", {**PRODUCTION, "SECRET_KEY": "k" * 49})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be at least 50 characters" in result.stderr
+    assert run_python("import django; django.setup()", PRODUCTION).returncode == 0
+
+
+@pytest.mark.parametrize("secret", ["x", "a" * 31])
+def test_a_short_webhook_secret_refuses_to_start(secret: str) -> None:
+    env = {**PRODUCTION, "TELEGRAM_WEBHOOK_SECRET": secret}
+    result = run_python("import django; django.setup()", env)
+    assert result.returncode != 0
+    assert "TELEGRAM_WEBHOOK_SECRET must be at least 32 characters" in result.stderr
+    ok = {**PRODUCTION, "TELEGRAM_WEBHOOK_SECRET": "a" * 32}
+    assert run_python("import django; django.setup()", ok).returncode == 0
 
 
 def test_service_urls_switch_to_postgresql_and_redis() -> None:
@@ -99,7 +137,11 @@ def test_service_urls_switch_to_postgresql_and_redis() -> None:
         "import django; django.setup(); from django.conf import settings as s; "
         "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'])"
     )
-    env = {"DATABASE_URL": "postgres://u@db:5432/x", "REDIS_URL": "redis://cache:6379/0"}
+    env = {
+        "DEBUG": "True",
+        "DATABASE_URL": "postgres://u@db:5432/x",
+        "REDIS_URL": "redis://cache:6379/0",
+    }
     result = run_python(code, env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
@@ -144,7 +186,7 @@ def test_development_logs_are_readable_lines() -> None:
         "import django, logging; django.setup(); "
         "logging.getLogger('clickgame.test').warning('hello')"
     )
-    result = run_python(code, {})
+    result = run_python(code, {"DEBUG": "True"})
     line = result.stderr.strip().splitlines()[-1]
     assert "WARNING" in line and "clickgame.test: hello" in line
     assert not line.startswith("{")
@@ -192,7 +234,8 @@ def test_every_value_of_env_example_starts_the_embedded_default() -> None:
     for line in (ROOT / ".env.example").read_text().splitlines():
         if match := re.match(r"^([A-Z][A-Z0-9_]*)=(.*)$", line):
             copied[match.group(1)] = match.group(2)
-    result = run_manage("check", env=copied)
+    # .env.example ships DEBUG off; `make run` turns it on with its dev token.
+    result = run_manage("check", env={**copied, **make_run_environment()})
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
 

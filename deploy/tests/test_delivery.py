@@ -248,10 +248,9 @@ def secret_findings(text: str, allowed: set[str]) -> list[str]:
 
 
 def dev_bot_token() -> str:
-    match = re.search(
-        r'^DEV_BOT_TOKEN = "([^"]+)"', (ROOT / "clickgame" / "settings.py").read_text(), re.M
-    )
-    assert match, "settings.py no longer defines DEV_BOT_TOKEN"
+    """The made-up development token `make run` sets (the Makefile's DEV_BOT_TOKEN default)."""
+    match = re.search(r"^DEV_BOT_TOKEN \?= (\S+)$", (ROOT / "Makefile").read_text(), re.M)
+    assert match, "the Makefile no longer defines DEV_BOT_TOKEN"
     return match.group(1)
 
 

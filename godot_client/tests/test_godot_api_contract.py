@@ -21,6 +21,7 @@ from rest_framework.test import APIClient
 from players import rules
 from players.models import Player
 from players.tests.factories import BlockedWordFactory, PlayerFactory
+from telegram_auth.authentication import initdata_bot_token
 from telegram_auth.initdata import build_init_data
 
 CONTRACT: dict[str, Any] = json.loads(
@@ -276,7 +277,7 @@ def test_documented_error_replies_carry_the_error_fields(schema: dict[str, Any])
 def _client(telegram_id: int, **init_data: Any) -> APIClient:
     client = APIClient()
     signed = build_init_data(
-        {"id": telegram_id, "first_name": "Contract"}, settings.TELEGRAM_BOT_TOKEN, **init_data
+        {"id": telegram_id, "first_name": "Contract"}, initdata_bot_token(), **init_data
     )
     client.credentials(HTTP_AUTHORIZATION=f"tma {signed}")
     return client

@@ -9,6 +9,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from players.models import Player
+from telegram_auth.authentication import initdata_bot_token
 from telegram_auth.initdata import build_init_data
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +25,7 @@ def get_me(authorization: str | None) -> tuple[int, dict]:
 
 
 def test_valid_init_data_signs_the_player_in_and_creates_them() -> None:
-    status, body = get_me("tma " + build_init_data(USER, settings.TELEGRAM_BOT_TOKEN))
+    status, body = get_me("tma " + build_init_data(USER, initdata_bot_token()))
     assert status == 200
     player = Player.objects.get(telegram_id=USER["id"])
     assert body["id"] == player.pk
@@ -32,7 +33,7 @@ def test_valid_init_data_signs_the_player_in_and_creates_them() -> None:
 
 
 def test_scheme_is_case_insensitive() -> None:
-    status, _ = get_me("TMA " + build_init_data(USER, settings.TELEGRAM_BOT_TOKEN))
+    status, _ = get_me("TMA " + build_init_data(USER, initdata_bot_token()))
     assert status == 200
 
 
@@ -65,15 +66,13 @@ def test_bad_signature_is_401_with_its_code_and_creates_nobody() -> None:
 
 def test_expired_init_data_is_401_expired() -> None:
     old = int(time.time()) - settings.INITDATA_MAX_AGE - 5
-    status, body = get_me(
-        "tma " + build_init_data(USER, settings.TELEGRAM_BOT_TOKEN, auth_date=old)
-    )
+    status, body = get_me("tma " + build_init_data(USER, initdata_bot_token(), auth_date=old))
     assert (status, body["error"]) == (401, "expired")
 
 
 def test_future_init_data_is_401_from_future() -> None:
     ahead = int(time.time()) + 3600
-    token = settings.TELEGRAM_BOT_TOKEN
+    token = initdata_bot_token()
     status, body = get_me("tma " + build_init_data(USER, token, auth_date=ahead))
     assert (status, body["error"]) == (401, "from_future")
 
@@ -86,9 +85,7 @@ def test_garbage_is_401_malformed() -> None:
 @override_settings(INITDATA_MAX_AGE=60)
 def test_max_age_comes_from_settings() -> None:
     old = int(time.time()) - 120
-    status, body = get_me(
-        "tma " + build_init_data(USER, settings.TELEGRAM_BOT_TOKEN, auth_date=old)
-    )
+    status, body = get_me("tma " + build_init_data(USER, initdata_bot_token(), auth_date=old))
     assert (status, body["error"]) == (401, "expired")
 
 
