@@ -24,10 +24,10 @@ from telegram.ext import (
 from bot import texts
 from bot.orm import db_call
 from bot.sending import with_retries
-from core.errors import DomainError, Forbidden, InvalidInput, ServiceUnavailable
+from core.errors import DomainError, InvalidInput, ServiceUnavailable
 from leaderboard.selectors import leaderboard_for
-from players.models import NameStatus, Player
-from players.services import player_get_or_create, player_set_game_name
+from players.models import Player
+from players.services import player_set_game_name, player_sign_in
 
 logger = logging.getLogger(__name__)
 
@@ -36,20 +36,12 @@ Context = ContextTypes.DEFAULT_TYPE
 
 def player_for(user: User) -> Player:
     """The player behind a Telegram user (created on first sight); banned players are refused."""
-    player = player_get_or_create(
+    return player_sign_in(
         telegram_id=user.id,
         first_name=user.first_name or "",
         username=user.username or "",
         language_code=user.language_code or "",
     )
-    if player.is_banned:
-        raise Forbidden("This player is banned.", code="banned")
-    return player
-
-
-def needs_name(player: Player) -> bool:
-    """True when the player must choose a (new) game name: none yet, or a moderator refused it."""
-    return not player.game_name or player.name_status == NameStatus.REJECTED
 
 
 async def _send(message: Message, text: str, **kwargs: object) -> Message | None:
@@ -90,7 +82,7 @@ async def start(update: Update, context: Context) -> None:
     message, player = await _signed_in(update)
     if context.args:
         logger.debug("/start payload ignored: %r", context.args[0][:64])
-    if needs_name(player):
+    if player.needs_name:
         await _send(
             message,
             texts.newcomer_text(message.from_user.first_name if message.from_user else ""),
@@ -119,7 +111,7 @@ async def name_command(update: Update, context: Context) -> None:
 async def _set_name(
     message: Message, player: Player, game_name: str, *, prompt_again: bool
 ) -> None:
-    was_missing = needs_name(player)
+    was_missing = player.needs_name
     try:
         await db_call(player_set_game_name, player=player, game_name=game_name)
     except DomainError as exc:

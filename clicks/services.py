@@ -32,8 +32,9 @@ from clicks.selectors import players_active_last_minute
 from clicks.sql import sync_statement_run
 from core.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from leaderboard.models import TOTAL_CLICK_SHARDS, ClickTotalShard, shard_for
+from leaderboard.selectors import total_clicks
 from players.models import Player
-from players.services import player_get_or_create
+from players.services import player_sign_in
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ def clicks_sync(
     try:
         outcome = _apply(telegram_id=telegram_id, seq=seq, count=count, now=now)
         if outcome is None:
-            player_get_or_create(
+            player_sign_in(
                 telegram_id=telegram_id,
                 first_name=first_name,
                 username=username,
@@ -187,7 +188,7 @@ def _read_current(*, telegram_id: int) -> _Outcome | None:
     if row is None:
         return None
     player_id, clicks, last_seq, banned = row
-    return _Outcome(player_id, clicks, last_seq, 0, banned, False, _total_clicks())
+    return _Outcome(player_id, clicks, last_seq, 0, banned, False, total_clicks())
 
 
 def _apply_locked(*, telegram_id: int, seq: int, count: int, now: float) -> _Outcome | None:
@@ -209,7 +210,7 @@ def _apply_locked(*, telegram_id: int, seq: int, count: int, now: float) -> _Out
             return None
         player_id, clicks, last_seq, banned, allowance, allowance_at = row
         if banned or last_seq >= seq:
-            return _Outcome(player_id, clicks, last_seq, 0, banned, False, _total_clicks())
+            return _Outcome(player_id, clicks, last_seq, 0, banned, False, total_clicks())
         decision = apply_cap(
             click_cap(), count=count, allowance=allowance, allowance_at=allowance_at, now=now
         )
@@ -242,7 +243,7 @@ def _apply_locked(*, telegram_id: int, seq: int, count: int, now: float) -> _Out
             decision.accepted,
             False,
             True,
-            _total_clicks(),
+            total_clicks(),
         )
 
 
@@ -255,10 +256,6 @@ def _day_add(*, player_id: int, day: date, clicks: int, rejected: int) -> None:
         ClickDay.objects.create(
             player_id=player_id, day=day, clicks=clicks, rejected=rejected, syncs=1
         )
-
-
-def _total_clicks() -> int:
-    return int(ClickTotalShard.objects.aggregate(total=Sum("clicks"))["total"] or 0)
 
 
 def clicks_reset(*, player_id: int) -> int:
@@ -324,7 +321,7 @@ def stats_recalculate(
     row-locked while its history is summed, the shards are locked while players are summed.
     `dry_run` only reports the drift (read without locks, so under live load it is a snapshot).
     """
-    report = StatsReport(dry_run=dry_run, total_before=_total_clicks())
+    report = StatsReport(dry_run=dry_run, total_before=total_clicks())
     ids = Player.objects.order_by("pk").values_list("pk", flat=True)
     first, last = ids.first(), ids.last()
     if first is not None and last is not None:
@@ -337,7 +334,7 @@ def stats_recalculate(
                     f"{report.players_drifted} drifted"
                 )
     _recalculate_shards(report=report)
-    report.total_after = report.total_before if dry_run else _total_clicks()
+    report.total_after = report.total_before if dry_run else total_clicks()
     return report
 
 

@@ -14,7 +14,7 @@ from core.openapi import error_responses
 from players import rules
 from players.models import Player
 from players.selectors import player_get_public
-from players.services import player_get_or_create, player_set_game_name
+from players.services import player_set_game_name, player_sign_in
 
 
 def request_player(request: Request) -> Player:
@@ -22,15 +22,12 @@ def request_player(request: Request) -> Player:
     telegram_id = getattr(request.user, "telegram_id", None)
     if telegram_id is None:
         raise Forbidden("Sign in through Telegram to play.", code="not_a_player")
-    player = player_get_or_create(
+    return player_sign_in(
         telegram_id=telegram_id,
         first_name=request.user.first_name,
         username=request.user.username,
         language_code=request.user.language_code,
     )
-    if player.is_banned:
-        raise Forbidden("This player is banned.", code="banned")
-    return player
 
 
 class StrictCharField(serializers.CharField):
@@ -47,14 +44,10 @@ class MeSerializer(serializers.Serializer):
     game_name = serializers.CharField(allow_null=True)
     public_name = serializers.CharField()
     name_status = serializers.CharField()
-    needs_name = serializers.SerializerMethodField()
+    needs_name = serializers.BooleanField(read_only=True)
     clicks = serializers.IntegerField()
     seq = serializers.IntegerField(source="last_seq")
     created_at = serializers.DateTimeField()
-
-    def get_needs_name(self, player: Player) -> bool:
-        """True when the game must ask for a (new) name: none yet, or a moderator refused it."""
-        return not player.game_name or player.name_status == "rejected"
 
 
 class PublicPlayerSerializer(serializers.Serializer):

@@ -89,6 +89,11 @@ class Player(models.Model):
         return self.game_name or f"Player #{self.pk}"
 
     @property
+    def needs_name(self) -> bool:
+        """True when the game must ask for a (new) name: none yet, or a moderator refused it."""
+        return not self.game_name or self.name_status == NameStatus.REJECTED
+
+    @property
     def public_name(self) -> str:
         """The name others see: the game name once visible under the moderation mode."""
         return public_game_name(self.pk, self.game_name, self.name_status)

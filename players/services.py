@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from core.errors import InvalidInput, NotFound
+from core.errors import Forbidden, InvalidInput, NotFound
 from core.ratelimits import rate_check, rate_count
 from players.models import BlockedWord, NameStatus, Player
 from players.rules import NameRuleError, check_name
@@ -16,19 +16,35 @@ from players.rules import NameRuleError, check_name
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 
 
-def player_get_or_create(
+def player_sign_in(
     *,
     telegram_id: int,
     first_name: str = "",
     username: str = "",
     language_code: str = "",
 ) -> Player:
-    """The player behind a Telegram identity, created on first sight.
+    """The player behind a Telegram identity, created on first sight; banned players are refused.
 
-    Race-free: two concurrent first requests make one player (the unique telegram_id decides,
-    the loser of the race reads the winner's row). Telegram's private fields follow the latest
-    sign-in.
+    The one sign-in of every door (API, bot) and of click sync's first sync. Race-free: two
+    concurrent first requests make one player (the unique telegram_id decides, the loser of the
+    race reads the winner's row). Telegram's private fields follow the latest sign-in.
+    Raises Forbidden(code="banned").
     """
+    player = _player_get_or_create(
+        telegram_id=telegram_id,
+        first_name=first_name,
+        username=username,
+        language_code=language_code,
+    )
+    if player.is_banned:
+        raise Forbidden("This player is banned.", code="banned")
+    return player
+
+
+def _player_get_or_create(
+    *, telegram_id: int, first_name: str, username: str, language_code: str
+) -> Player:
+    """The player row for a Telegram identity, created or brought up to date."""
     profile = {
         "first_name": first_name[:256],
         "username": username[:64],

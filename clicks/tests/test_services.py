@@ -101,7 +101,7 @@ class TestSync:
 
     def test_a_player_deleted_while_being_created_is_not_found(self) -> None:
         with (
-            mock.patch("clicks.services.player_get_or_create"),
+            mock.patch("clicks.services.player_sign_in"),
             pytest.raises(NotFound),
         ):
             clicks_sync(telegram_id=4321, seq=1, count=1, now=NOON)

@@ -5,30 +5,52 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from core.errors import InvalidInput, RateLimited
+from core.errors import Forbidden, InvalidInput, RateLimited
 from players.models import NameStatus, Player
-from players.services import player_get_or_create, player_set_game_name
+from players.services import player_set_game_name, player_sign_in
 from players.tests.factories import BlockedWordFactory, PlayerFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_first_sign_in_creates_the_player() -> None:
-    player = player_get_or_create(telegram_id=77, first_name="Zoe", username="zoe")
+    player = player_sign_in(telegram_id=77, first_name="Zoe", username="zoe")
     assert Player.objects.get().pk == player.pk
     assert player.game_name is None
     assert player.clicks == 0
 
 
 def test_later_sign_in_updates_private_fields_only_when_changed() -> None:
-    first = player_get_or_create(telegram_id=77, first_name="Zoe")
-    again = player_get_or_create(telegram_id=77, first_name="Zoey", language_code="fr")
+    first = player_sign_in(telegram_id=77, first_name="Zoe")
+    again = player_sign_in(telegram_id=77, first_name="Zoey", language_code="fr")
     assert again.pk == first.pk
     assert Player.objects.values_list("first_name", "language_code").get() == ("Zoey", "fr")
 
 
+def test_sign_in_refuses_a_banned_player_and_creates_no_other() -> None:
+    banned = PlayerFactory(telegram_id=78, clicks=5, is_banned=True)
+    with pytest.raises(Forbidden) as refused:
+        player_sign_in(telegram_id=78, first_name="New")
+    assert refused.value.code == "banned"
+    assert list(Player.objects.values_list("pk", "is_banned", "clicks")) == [(banned.pk, True, 5)]
+
+
+@pytest.mark.parametrize(
+    ("game_name", "name_status", "needs_name"),
+    [
+        (None, NameStatus.PENDING, True),
+        ("Tapper", NameStatus.PENDING, False),
+        ("Tapper", NameStatus.APPROVED, False),
+        ("Tapper", NameStatus.REJECTED, True),
+    ],
+)
+def test_a_player_needs_a_name_when_none_or_refused(game_name, name_status, needs_name) -> None:
+    player = PlayerFactory.build(game_name=game_name, name_status=name_status)
+    assert player.needs_name is needs_name
+
+
 def test_setting_a_first_name_reports_first_and_goes_pending() -> None:
-    player = player_get_or_create(telegram_id=1)
+    player = player_sign_in(telegram_id=1)
     assert player_set_game_name(player=player, game_name="  Tap   Star ") is True
     player.refresh_from_db()
     assert (player.game_name, player.name_status) == ("Tap Star", NameStatus.PENDING)
@@ -102,7 +124,7 @@ def test_concurrent_first_requests_create_one_player() -> None:
     def sign_in() -> None:
         try:
             barrier.wait(timeout=10)
-            ids.append(player_get_or_create(telegram_id=999_001).pk)
+            ids.append(player_sign_in(telegram_id=999_001).pk)
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)
         finally:
