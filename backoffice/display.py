@@ -23,6 +23,11 @@ def isolate(text: str) -> str:
     return f"\u2068{text}\u2069"
 
 
+def number_text(number: int) -> str:
+    """A count with thousands separators, as the game shows it (`1,080`)."""
+    return f"{number:,}"
+
+
 def share_text(percent: float) -> str:
     """A share of all clicks (in percent) with enough digits to tell small players apart."""
     if percent == 0 or percent >= 0.01:

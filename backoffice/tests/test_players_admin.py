@@ -184,3 +184,25 @@ def test_player_page_links_to_the_players_click_history(staff_client: Client, gi
     assert link in page.content.decode()
     history = staff_client.get(link)
     assert [day.player_id for day in history.context["cl"].result_list] == [player.pk]
+
+
+def test_list_fits_the_useful_columns_with_thousands_separators(staff_client: Client) -> None:
+    seen = timezone.now()
+    PlayerFactory(game_name="Whale", clicks=1_234_567, rejected_clicks=1_080, last_seen_at=seen)
+    PlayerFactory(game_name="Gone", clicks=5, is_banned=True)
+    response = staff_client.get(reverse(CHANGELIST))
+    html = response.content.decode()
+    headers = [column["text"] for column in response.context["result_headers"]][1:]
+    assert headers == [
+        "ID",
+        "game name",
+        "status",
+        "clicks",
+        "share",
+        "rank",
+        "rejected",
+        "last seen",
+    ]
+    assert ">1,234,567<" in html and ">1,080<" in html
+    assert f">{timezone.localtime(seen):%Y-%m-%d %H:%M}</time>" in html
+    assert ">Banned<" in html and ">Approved<" in html

@@ -156,3 +156,19 @@ def test_recalculate_needs_post_and_a_csrf_token(superuser) -> None:
     assert client.get(reverse(RECALCULATE)).status_code == 405
     assert client.post(reverse(RECALCULATE), {"mode": "rebuild"}).status_code == 403
     assert not LogEntry.objects.exists()
+
+
+def test_stats_page_numbers_have_thousands_separators(staff_client: Client) -> None:
+    player = PlayerFactory(game_name="Whale")
+    yesterday = timezone.now().date() - timedelta(days=1)
+    ClickDay.objects.create(player=player, day=yesterday, clicks=1080, syncs=18)
+    html = staff_client.get(reverse(STATS)).content.decode()
+    assert '<td class="cg-number">1,080</td>' in html
+    assert "the busiest day had 1,080 clicks" in html
+    assert ">1080<" not in html
+
+
+def test_the_index_has_one_global_stats_entry(staff_client: Client) -> None:
+    html = staff_client.get(reverse("admin:index")).content.decode()
+    assert html.count(">Global stats<") == 1
+    assert f'href="{reverse(STATS)}">Global stats<' in html
