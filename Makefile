@@ -1,5 +1,8 @@
 # clickgame: two commands do everything. `make run` plays, `make test` checks.
 # Needs only Python 3.11+ and make; everything else goes into .venv.
+# `make help` lists the targets: each one's `## ...` comment is its line there.
+
+.DEFAULT_GOAL := help
 
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -20,9 +23,14 @@ migrate bootstrap run: export DEV_BOT_TOKEN := $(DEV_BOT_TOKEN)
 # The Godot client's scripts (gdtoolkit checks them in `make lint`), without the editor cache.
 GD_SCRIPTS = $(shell find godot_client -name '*.gd' -not -path '*/.godot/*' | sort)
 
-.PHONY: run test lint format venv migrate bootstrap clean bench-clicks bench-leaderboard
+.PHONY: help run test lint format venv migrate bootstrap clean bench-clicks bench-leaderboard
 
-venv: $(STAMP)
+help: ## list the targets and what each does
+	@echo "Usage: make <target> [PORT=8000] [HOST=127.0.0.1] [PYTEST_ARGS='-k sync']"
+	@grep -hE '^[A-Za-z0-9_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  %-18s %s\n", $$1, $$2}'
+
+venv: $(STAMP) ## create .venv and install the pinned requirements (again when requirements/ change)
 
 $(STAMP): requirements/base.txt requirements/prod.txt requirements/dev.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (python3.11, python3.12, ...)."; exit 1; }
@@ -31,13 +39,13 @@ $(STAMP): requirements/base.txt requirements/prod.txt requirements/dev.txt
 	$(PY) -m pip install --quiet -r requirements/dev.txt
 	touch $(STAMP)
 
-migrate: venv
+migrate: venv ## apply the database migrations (SQLite file, or DATABASE_URL)
 	$(PY) manage.py migrate --noinput
 
-bootstrap: migrate
+bootstrap: migrate ## migrate, then create the dev superuser admin/admin and demo players once
 	$(PY) manage.py bootstrap_dev
 
-run: bootstrap
+run: bootstrap ## bootstrap, then serve the game at http://HOST:PORT/ (PORT=8001 make run)
 	@echo ""
 	@echo "  clickgame is starting on http://$(HOST):$(PORT)/"
 	@echo "    Dev sign-in (start here) http://$(HOST):$(PORT)/dev/signin"
@@ -48,25 +56,25 @@ run: bootstrap
 	@echo ""
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-lint: venv
+lint: venv ## ruff check and format check, gdparse, gdlint and gdformat --check on the Godot scripts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/gdparse $(GD_SCRIPTS) >/dev/null
 	$(BIN)/gdlint $(GD_SCRIPTS)
 	$(BIN)/gdformat --check $(GD_SCRIPTS)
 
-format: venv
+format: venv ## reformat the Python code with ruff and apply its safe fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint
+test: lint ## lint, then pytest (PostgreSQL and Redis when DATABASE_URL and REDIS_URL are set)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench-leaderboard: venv
+bench-leaderboard: venv ## leaderboard benchmark on local PostgreSQL and Redis (docs/benchmarks.md)
 	$(PY) benchmarks/leaderboard.py
 
-bench-clicks: venv
+bench-clicks: venv ## click sync benchmark on local PostgreSQL and Redis (docs/benchmarks.md)
 	$(PY) benchmarks/clicks_sync.py
 
-clean:
+clean: ## delete .venv, db.sqlite3, collected static files and test artifacts
 	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts
