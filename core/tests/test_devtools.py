@@ -83,3 +83,15 @@ def test_other_passwords_log_in_from_anywhere(client) -> None:
     )
     assert response.status_code == 302
     assert "_auth_user_id" in client.session
+
+
+def test_bootstrap_dev_prints_one_summary_line() -> None:
+    first, again = io.StringIO(), io.StringIO()
+    call_command("bootstrap_dev", stdout=first)
+    call_command("bootstrap_dev", stdout=again)
+    assert first.getvalue().count("\n") == 1
+    assert "admin / admin created" in first.getvalue()
+    assert "12 demo players seeded" in first.getvalue()
+    assert again.getvalue().count("\n") == 1
+    assert "admin / admin exists" in again.getvalue()
+    assert "12 players already there, none seeded" in again.getvalue()

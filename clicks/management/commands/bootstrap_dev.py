@@ -4,9 +4,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from clicks.seeding import players_seed
 from core.devtools import DEV_ADMIN_PASSWORD, DEV_ADMIN_USERNAME, dev_mode_refusal
 from players.models import Player
 
@@ -24,15 +24,19 @@ class Command(BaseCommand):
         if refusal:
             raise CommandError(f"bootstrap_dev creates a known password; refused. {refusal}")
         user_model = get_user_model()
-        if not user_model.objects.filter(username=DEV_ADMIN_USERNAME).exists():
+        created = not user_model.objects.filter(username=DEV_ADMIN_USERNAME).exists()
+        if created:
             user_model.objects.create_superuser(
                 DEV_ADMIN_USERNAME, "admin@example.invalid", DEV_ADMIN_PASSWORD
             )
-        credentials = f"{DEV_ADMIN_USERNAME} / {DEV_ADMIN_PASSWORD}"
-        self.stdout.write(
-            f"Dev superuser: {credentials} (admin at /{settings.ADMIN_URL}, loopback only)"
-        )
         if Player.objects.exists():
-            self.stdout.write(f"Players already present: {Player.objects.count()}.")
-            return
-        call_command("seed_players", count=DEMO_PLAYERS, stdout=self.stdout)
+            players = f"{Player.objects.count():,} players already there, none seeded"
+        else:
+            report = players_seed(count=DEMO_PLAYERS)
+            players = f"{report.players} demo players seeded ({report.clicks:,} clicks)"
+        superuser = "created" if created else "exists"
+        # One summary line: `make run` prints it just above the server's URLs.
+        self.stdout.write(
+            f"Dev superuser {DEV_ADMIN_USERNAME} / {DEV_ADMIN_PASSWORD} {superuser} "
+            f"(admin at /{settings.ADMIN_URL}, loopback only); {players}."
+        )
