@@ -5,7 +5,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from telegram.error import TelegramError
+from telegram import User
+from telegram.error import InvalidToken, TelegramError
 
 from bot.app import build_application, polling_run, webhook_register
 from bot.config import bot_problems, problems_text, webhook_problems
@@ -34,8 +35,13 @@ class Command(BaseCommand):
                 "answers Telegram at /telegram/webhook."
             )
             return
-        self.stdout.write(
-            f"@{settings.TELEGRAM_BOT_USERNAME} is polling Telegram for updates; Ctrl-C stops it."
-        )
-        polling_run(build_application(polling=True))
+
+        def started(me: User) -> None:
+            # Named only now: getMe answered, so this is the bot the token belongs to.
+            self.stdout.write(f"@{me.username} is polling for updates; Ctrl-C stops it.")
+
+        try:
+            polling_run(build_application(polling=True), started=started)
+        except InvalidToken as exc:
+            raise CommandError(f"The Bot API refused TELEGRAM_BOT_TOKEN: {exc.message}") from exc
         self.stdout.write("The bot stopped.")
