@@ -53,7 +53,7 @@ def _decode(name: str, value: str) -> Any:
 class BotApiStandIn:
     """A threaded HTTP server that speaks enough of the Bot API for clickgame's bot."""
 
-    def __init__(self, *, token: str, bot_user: dict[str, Any]) -> None:
+    def __init__(self, *, token: str, bot_user: dict[str, Any], port: int = 0) -> None:
         self.token = token
         self.bot_user = bot_user
         self._calls: list[Call] = []
@@ -62,7 +62,8 @@ class BotApiStandIn:
         self._changed = threading.Condition()
         self._message_ids = itertools.count(1000)
         self._webhook_url = ""
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        # Port 0: any free port (the tests); `run_botapi_standin` passes a fixed one.
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

@@ -1,13 +1,18 @@
 """runbot's start: one clear line per retry while the Bot API is unreachable, named by getMe."""
 
 import asyncio
+import io
 import logging
+import socket
+import threading
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from telegram.error import NetworkError
 
 from bot.app import application_initialize, build_application
+from bot.management.commands.run_botapi_standin import LOCAL_TOKEN
 from bot.tests.botapi_standin import BotApiStandIn, Failure
 from bot.tests.conftest import BOT_USER
 from bot.tests.test_bot_commands import runbot_until
@@ -50,3 +55,51 @@ def test_runbot_names_the_bot_getme_answered_for_after_a_failed_attempt(
     retries = [record for record in caplog.records if record.name == "bot.app"]
     assert len(retries) == 1 and "did not answer getMe (Bad Gateway)" in retries[0].getMessage()
     assert all(record.exc_info is None for record in caplog.records)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.usefixtures("committed_db")
+def test_run_botapi_standin_lets_a_developer_chat_with_runbot(bot_settings: Any) -> None:
+    port = free_port()
+    bot_settings.TELEGRAM_BOT_TOKEN = LOCAL_TOKEN
+    bot_settings.TELEGRAM_API_BASE_URL = f"http://127.0.0.1:{port}/bot"
+    chat_out = io.StringIO()
+    failures: list[BaseException] = []
+
+    def chat() -> None:
+        try:
+            call_command(
+                "run_botapi_standin", port=port, say=["/start"], wait=15.0, stdout=chat_out
+            )
+        except BaseException as exc:  # reported to the test thread below
+            failures.append(exc)
+
+    chat_thread = threading.Thread(target=chat, daemon=True)
+    chat_thread.start()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+
+    def stop_bot_when_chat_ends() -> None:
+        chat_thread.join(20)
+        loop.call_soon_threadsafe(loop.stop)
+
+    threading.Thread(target=stop_bot_when_chat_ends, daemon=True).start()
+    bot_out = io.StringIO()
+    try:
+        call_command("runbot", stdout=bot_out)
+    finally:
+        asyncio.set_event_loop(None)
+    chat_thread.join(5)
+
+    assert failures == []
+    transcript = chat_out.getvalue()
+    assert f"TELEGRAM_API_BASE_URL=http://127.0.0.1:{port}/bot" in transcript
+    assert "you> /start" in transcript
+    assert "bot> Hi, Dev!" in transcript
+    assert "[Play] https://game.example.test/play/" in transcript
+    assert bot_out.getvalue().startswith("@clickgame_local_bot is polling")
