@@ -19,9 +19,15 @@ from backoffice.forms import (
     RequiredReasonForm,
 )
 from clicks.services import clicks_reset
-from leaderboard.services import player_ban, player_unban
+from leaderboard.services import player_listings
 from players.models import NameStatus, Player
-from players.services import player_name_approve, player_name_reject, player_rename
+from players.services import (
+    player_ban,
+    player_name_approve,
+    player_name_reject,
+    player_rename,
+    player_unban,
+)
 
 
 @dataclass(frozen=True)
@@ -59,12 +65,12 @@ def _reject(player: Player, data: dict[str, Any]) -> str:
 
 
 def _ban(player: Player, data: dict[str, Any]) -> str:
-    player_ban(player_id=player.pk)
+    player_ban(player_id=player.pk, listings=player_listings())
     return _with_reason("Banned: removed from the leaderboard.", data)
 
 
 def _unban(player: Player, data: dict[str, Any]) -> str:
-    player_unban(player_id=player.pk)
+    player_unban(player_id=player.pk, listings=player_listings())
     return _with_reason("Unbanned: back on the leaderboard.", data)
 
 

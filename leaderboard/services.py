@@ -1,12 +1,11 @@
-"""Leaderboard use cases: bans and unbans (both backends at once) and the board recalculation."""
+"""Leaderboard use cases: the board's side of bans and unbans, and the board recalculation."""
 
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from django.db import transaction
+from redis import Redis
 
-from core.errors import NotFound
 from leaderboard import live
 from leaderboard.models import GlobalStats
 from leaderboard.rebuild import BoardReport, board_rebuild
@@ -21,55 +20,39 @@ def _stats_expire() -> None:
     GlobalStats.objects.filter(pk=GlobalStats.SINGLETON_PK).update(last_updated=_LONG_AGO)
 
 
-def player_ban(*, player_id: int) -> Player:
-    """Ban a player: off the board and out of every count at once. Idempotent.
+class LeaderboardListings:
+    """The leaderboard's side of a ban or unban (`players.services.PlayerListings`).
 
-    The live entry is removed while the ban's row lock is held, so a ban and an unban in one
-    transaction leave the board as the database. A click sync committed just before the ban can
-    still land its increment a moment after the removal; readers drop such an entry when they
-    would show it (`selectors.leaderboard_for`) and `recalculate_leaderboard` removes it.
-    Raises NotFound for an unknown player.
+    Without Redis the board is the players table itself, so only GlobalStats needs telling.
     """
-    client = live.redis_client()
-    with transaction.atomic():
-        player = Player.objects.select_for_update().filter(pk=player_id).first()
-        if player is None:
-            raise NotFound(f"No player {player_id}.")
-        if not player.is_banned:
-            player.is_banned = True
-            player.save(update_fields=["is_banned", "updated_at"])
-        if client is not None:
-            client.zrem(live.BOARD_KEY, live.member_for(player_id))
-    if client is not None:
-        # After the commit: a rebuild that read the row before the ban re-checks it.
-        live.board_touch(client, player_id=player_id)
-    _stats_expire()
-    return player
+
+    def __init__(self, client: Redis | None) -> None:
+        self.client = client
+
+    def player_hidden(self, *, player_id: int) -> None:
+        """Take the banned player's live entry off the board (under the ban's row lock)."""
+        if self.client is not None:
+            self.client.zrem(live.BOARD_KEY, live.member_for(player_id))
+
+    def player_shown(self, *, player_id: int, clicks: int) -> None:
+        """Put the unbanned player back with the clicks read under the unban's row lock.
+
+        An absolute ZADD: a click sync of this player waits for the unban's commit, so its own
+        board write lands after this one.
+        """
+        if self.client is not None:
+            self.client.zadd(live.BOARD_KEY, {live.member_for(player_id): clicks})
+
+    def player_committed(self, *, player_id: int) -> None:
+        """After the commit: a rebuild that read the row before the change re-checks it."""
+        if self.client is not None:
+            live.board_touch(self.client, player_id=player_id)
+        _stats_expire()
 
 
-def player_unban(*, player_id: int) -> Player:
-    """Lift a ban: the player is back on the board with their clicks. Idempotent.
-
-    The live entry is written with an absolute ZADD of the clicks read under the row lock that the
-    unban's UPDATE holds. A click sync updates the same row first, so it waits for the unban to
-    commit and its ZINCRBY lands after the ZADD: no increment can fall between the read and the
-    write. Raises NotFound for an unknown player.
-    """
-    client = live.redis_client()
-    with transaction.atomic():
-        player = Player.objects.select_for_update().filter(pk=player_id).first()
-        if player is None:
-            raise NotFound(f"No player {player_id}.")
-        if player.is_banned:
-            player.is_banned = False
-            player.save(update_fields=["is_banned", "updated_at"])
-            if client is not None:
-                client.zadd(live.BOARD_KEY, {live.member_for(player_id): player.clicks})
-    if client is not None:
-        # After the commit: a rebuild that read the row while it was banned re-checks it.
-        live.board_touch(client, player_id=player_id)
-    _stats_expire()
-    return player
+def player_listings() -> LeaderboardListings:
+    """What a ban or unban must update besides the player row: the live board, GlobalStats."""
+    return LeaderboardListings(live.redis_client())
 
 
 def leaderboard_recalculate(

@@ -1,6 +1,7 @@
-"""Player use cases: sign-in and game names. Every door (API, bot, admin) calls these."""
+"""Player use cases: sign-in, game names, bans. Every door (API, bot, admin) calls these."""
 
 from datetime import timedelta
+from typing import Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -181,4 +182,62 @@ def player_rename(*, player_id: int, game_name: str) -> Player:
             raise InvalidInput(
                 "This game name is taken, please pick another.", code="taken"
             ) from exc
+    return player
+
+
+class PlayerListings(Protocol):
+    """The places outside the players table that list visible players: the live leaderboard.
+
+    The players app cannot import the leaderboard (it sits above), so a ban or unban is handed
+    the leaderboard's side explicitly: `leaderboard.services.player_listings()`.
+    """
+
+    def player_hidden(self, *, player_id: int) -> None:
+        """The player was banned; called while the ban holds the player's row lock."""
+
+    def player_shown(self, *, player_id: int, clicks: int) -> None:
+        """The player was unbanned with `clicks`; called while the unban holds the row lock."""
+
+    def player_committed(self, *, player_id: int) -> None:
+        """A ban or unban of the player committed (also when it changed nothing)."""
+
+
+def player_ban(*, player_id: int, listings: PlayerListings) -> Player:
+    """Ban a player: off the board and out of every count at once. Idempotent.
+
+    `listings` removes the player while the ban's row lock is held, so a ban and an unban in one
+    transaction leave the board as the database. A click sync committed just before the ban can
+    still land on the live board a moment after the removal; readers drop such an entry when
+    they would show it and the board's maintenance removes it. Raises NotFound for an unknown
+    player.
+    """
+    with transaction.atomic():
+        player = Player.objects.select_for_update().filter(pk=player_id).first()
+        if player is None:
+            raise NotFound(f"No player {player_id}.")
+        if not player.is_banned:
+            player.is_banned = True
+            player.save(update_fields=["is_banned", "updated_at"])
+        listings.player_hidden(player_id=player_id)
+    listings.player_committed(player_id=player_id)
+    return player
+
+
+def player_unban(*, player_id: int, listings: PlayerListings) -> Player:
+    """Lift a ban: the player is back on the board with their clicks. Idempotent.
+
+    `listings` gets the clicks read under the row lock that the unban's UPDATE holds. A click
+    sync updates the same row first, so it waits for the unban to commit and its board write
+    lands after this one: no click can fall between the read and the write. Raises NotFound for
+    an unknown player.
+    """
+    with transaction.atomic():
+        player = Player.objects.select_for_update().filter(pk=player_id).first()
+        if player is None:
+            raise NotFound(f"No player {player_id}.")
+        if player.is_banned:
+            player.is_banned = False
+            player.save(update_fields=["is_banned", "updated_at"])
+            listings.player_shown(player_id=player_id, clicks=player.clicks)
+    listings.player_committed(player_id=player_id)
     return player

@@ -4,9 +4,10 @@ import pytest
 from django.urls import reverse
 
 from leaderboard.selectors import leaderboard_for
-from leaderboard.services import player_ban
+from leaderboard.services import player_listings
 from leaderboard.tests.board_data import make_player, reference_board, shards_match_players
 from players.models import Player
+from players.services import player_ban
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +74,7 @@ def test_bad_user_id_is_refused(client_for, bad):
 def test_unknown_or_banned_user_id_is_not_found(client_for):
     client, _me = signed_in_player(client_for, clicks=1)
     banned = make_player(clicks=99)
-    player_ban(player_id=banned.pk)
+    player_ban(player_id=banned.pk, listings=player_listings())
 
     for player_id in (banned.pk, banned.pk + 1000):
         response = client.get(URL, {"user_id": player_id})

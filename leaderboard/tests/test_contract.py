@@ -16,7 +16,7 @@ from core.errors import NotFound
 from leaderboard.boards import RedisBoard, SqlBoard
 from leaderboard.models import ClickTotalShard
 from leaderboard.selectors import leaderboard_for, ranks_for
-from leaderboard.services import player_ban, player_unban
+from leaderboard.services import player_listings
 from leaderboard.tests.board_data import (
     add_clicks,
     board_scores,
@@ -27,6 +27,7 @@ from leaderboard.tests.board_data import (
     visible_clicks,
 )
 from players.models import NameStatus, Player
+from players.services import player_ban, player_unban
 
 pytestmark = pytest.mark.django_db
 
@@ -83,9 +84,9 @@ def change_board(changes: list[tuple[str, int, int]], *, client: Any) -> None:
             if action == "click":
                 add_clicks(joined.pk, amount, client=client)
         elif action == "ban":
-            player_ban(player_id=target)
+            player_ban(player_id=target, listings=player_listings())
         elif action == "unban":
-            player_unban(player_id=target)
+            player_unban(player_id=target, listings=player_listings())
         elif action == "rename":
             status = NameStatus.REJECTED if amount % 2 else NameStatus.APPROVED
             Player.objects.filter(pk=target).update(

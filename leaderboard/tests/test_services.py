@@ -8,9 +8,10 @@ from django.utils import timezone
 from core.errors import NotFound
 from leaderboard.models import GlobalStats
 from leaderboard.selectors import global_stats, leaderboard_for
-from leaderboard.services import leaderboard_recalculate, player_ban, player_unban
+from leaderboard.services import leaderboard_recalculate, player_listings
 from leaderboard.tests.board_data import add_clicks, make_player, reference_board
 from players.models import Player
+from players.services import player_ban, player_unban
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,7 @@ def test_ban_takes_the_player_off_the_board_at_once(board_after_setup):
     top, middle, low = (make_player(clicks=c) for c in (30, 20, 10))
     board = board_after_setup()
 
-    banned = player_ban(player_id=top.pk)
+    banned = player_ban(player_id=top.pk, listings=player_listings())
 
     assert banned.is_banned
     answer = leaderboard_for(player_id=low.pk, board=board)
@@ -35,7 +36,7 @@ def test_unban_restores_the_player_with_current_clicks(board_after_setup):
     other = make_player(clicks=40)
     board = board_after_setup()
 
-    player = player_unban(player_id=returning.pk)
+    player = player_unban(player_id=returning.pk, listings=player_listings())
 
     assert not player.is_banned
     answer = leaderboard_for(player_id=other.pk, board=board)
@@ -49,10 +50,10 @@ def test_ban_and_unban_are_idempotent(board_after_setup):
     board = board_after_setup()
     client = getattr(board, "client", None)
 
-    player_ban(player_id=player.pk)
-    player_ban(player_id=player.pk)
-    player_unban(player_id=player.pk)
-    player_unban(player_id=player.pk)
+    player_ban(player_id=player.pk, listings=player_listings())
+    player_ban(player_id=player.pk, listings=player_listings())
+    player_unban(player_id=player.pk, listings=player_listings())
+    player_unban(player_id=player.pk, listings=player_listings())
     add_clicks(player.pk, 2, client=client)
 
     answer = leaderboard_for(player_id=player.pk, board=board)
@@ -66,9 +67,9 @@ def test_banning_or_unbanning_an_unknown_player_changes_nothing():
     player = make_player(clicks=4)
 
     with pytest.raises(NotFound):
-        player_ban(player_id=player.pk + 1000)
+        player_ban(player_id=player.pk + 1000, listings=player_listings())
     with pytest.raises(NotFound):
-        player_unban(player_id=player.pk + 1000)
+        player_unban(player_id=player.pk + 1000, listings=player_listings())
 
     assert list(Player.objects.values_list("pk", "is_banned", "clicks")) == [(player.pk, False, 4)]
 
@@ -100,7 +101,7 @@ def test_a_ban_makes_the_next_global_stats_read_exact():
     make_player(clicks=1)
     assert global_stats().total_users == 2
 
-    player_ban(player_id=player.pk)
+    player_ban(player_id=player.pk, listings=player_listings())
 
     assert global_stats().total_users == 1
 
