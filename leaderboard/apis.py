@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from core.openapi import error_responses
 from leaderboard.selectors import leaderboard_for
-from players.apis import request_player
+from telegram_auth.signin import request_player
 
 
 class EntrySerializer(serializers.Serializer):

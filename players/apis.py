@@ -9,25 +9,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.errors import Forbidden
 from core.openapi import error_responses
 from players import rules
-from players.models import Player
 from players.selectors import player_get_public
-from players.services import player_set_game_name, player_sign_in
-
-
-def request_player(request: Request) -> Player:
-    """The player signed in through Telegram initData; 403 for banned players and non-players."""
-    telegram_id = getattr(request.user, "telegram_id", None)
-    if telegram_id is None:
-        raise Forbidden("Sign in through Telegram to play.", code="not_a_player")
-    return player_sign_in(
-        telegram_id=telegram_id,
-        first_name=request.user.first_name,
-        username=request.user.username,
-        language_code=request.user.language_code,
-    )
+from players.services import player_set_game_name
+from telegram_auth.signin import request_player
 
 
 class StrictCharField(serializers.CharField):
