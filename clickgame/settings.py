@@ -64,7 +64,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost: turns any error Django itself answers under /api/ into {"error", "detail"}.
+    # Times and counts every answer for /metrics (core/metrics.py).
+    "core.metrics.MetricsMiddleware",
+    # Turns any error Django itself answers under /api/ into {"error", "detail"}.
     "core.errors.ApiJsonErrorsMiddleware",
     "core.middleware.TrustedProxyMiddleware",
     "core.middleware.RequestBodyLimitMiddleware",
@@ -177,6 +179,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 # X-Forwarded-For is believed only for this many reverse proxies in front of the app.
 TRUSTED_PROXY_COUNT: int = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# /metrics answers loopback clients, and anyone with `Authorization: Bearer <METRICS_TOKEN>`.
+METRICS_TOKEN: str = env.str("METRICS_TOKEN", default="")
 
 ADMIN_URL: str = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
 

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from core import health
+from core import health, metrics
 from core.api_index import ApiIndex
 
 handler404 = "core.errors.json_or_html_404"
@@ -29,6 +29,7 @@ urlpatterns = [
     ),
     path("health", health.health, name="health"),
     path("ready", health.ready, name="ready"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("", include("bot.urls")),
     # Last: the Mini App entry at MINI_APP_PATH, its Godot files and the light client.

@@ -20,6 +20,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from core.metrics import backend_error_seen
+
 logger = logging.getLogger(__name__)
 
 # How long a client should wait before retrying when a backing service is down.
@@ -112,6 +114,7 @@ def _first_message(detail: Any, field: str = "") -> str:
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Render domain, DRF, rate-limit and outage errors as `{"error", "detail"}` JSON."""
     headers: dict[str, str] = {}
+    backend_error_seen(exc)
     if isinstance(exc, DomainError):
         if isinstance(exc, RateLimited | ServiceUnavailable):
             retry = exc.retry_after if isinstance(exc, RateLimited) else SERVICE_RETRY_AFTER_SECONDS

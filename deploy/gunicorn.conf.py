@@ -8,6 +8,7 @@ WEB_CONCURRENCY (workers), GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_MAX_REQU
 
 import math
 import os
+import tempfile
 from pathlib import Path
 
 CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
@@ -72,6 +73,30 @@ forwarded_allow_ips = "*"
 # Heartbeat files in memory, not on the container's overlay filesystem.
 SHARED_MEMORY = Path("/dev/shm")  # noqa: S108 (a directory for gunicorn, not a temp file name)
 worker_tmp_dir = str(SHARED_MEMORY) if SHARED_MEMORY.is_dir() else None
+# Prometheus metrics of every worker, added up by /metrics (core/metrics.py): each worker writes
+# its samples to files here. Set before the workers import anything; emptied at start.
+METRICS_DIR = Path(
+    os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+    or (SHARED_MEMORY if SHARED_MEMORY.is_dir() else Path(tempfile.gettempdir()))
+    / "clickgame-metrics"
+)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
+
+
+def on_starting(server: object) -> None:
+    """Start the metrics from zero: files of an earlier run would be added to this one's."""
+    METRICS_DIR.mkdir(parents=True, exist_ok=True)
+    for samples in METRICS_DIR.glob("*.db"):
+        samples.unlink()
+
+
+def child_exit(server: object, worker: object) -> None:
+    """Let prometheus-client drop a dead worker's live gauges."""
+    from prometheus_client import multiprocess  # only the master runs this hook
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+
+
 # No runtime control socket: nothing manages gunicorn but Docker's signals.
 control_socket_disable = True
 

@@ -1,0 +1,176 @@
+"""Each metric moves when its event happens, and only allowed clients can read them."""
+
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.db import OperationalError
+from django.test import Client
+from prometheus_client import REGISTRY
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from core import metrics
+from core.errors import ServiceUnavailable
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def scrape(client: Client, **extra: Any) -> Any:
+    return client.get("/metrics", REMOTE_ADDR=extra.pop("REMOTE_ADDR", "127.0.0.1"), **extra)
+
+
+# --- who may read /metrics ------------------------------------------------------------------
+
+
+def test_loopback_client_reads_prometheus_text() -> None:
+    response = scrape(Client())
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    body = response.content.decode()
+    for name in ("clickgame_syncs_total", "clickgame_request_seconds", "clickgame_board_ready"):
+        assert f"# TYPE {name}" in body
+
+
+@pytest.mark.parametrize("address", ["203.0.113.5", "10.0.0.7", "::ffff:8.8.8.8", "not-an-ip"])
+def test_other_clients_get_a_plain_404(address: str) -> None:
+    response = scrape(Client(), REMOTE_ADDR=address)
+    assert response.status_code == 404
+    assert b"clickgame_" not in response.content
+
+
+@pytest.mark.parametrize("header", ["HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED"])
+def test_a_proxy_on_loopback_forwarding_someone_is_refused(header: str) -> None:
+    response = scrape(Client(), **{header: "203.0.113.5"})
+    assert response.status_code == 404
+
+
+def test_the_metrics_token_lets_a_remote_scraper_in_and_nothing_else(settings: Any) -> None:
+    settings.METRICS_TOKEN = "scrape-secret-0123456789"
+    remote = {"REMOTE_ADDR": "203.0.113.5"}
+    good = scrape(Client(), HTTP_AUTHORIZATION="Bearer scrape-secret-0123456789", **remote)
+    assert good.status_code == 200
+    assert b"clickgame_syncs_total" in good.content
+    for wrong in ("Bearer scrape-secret", "Bearer ", "Basic scrape-secret-0123456789", ""):
+        assert scrape(Client(), HTTP_AUTHORIZATION=wrong, **remote).status_code == 404
+
+
+def test_no_token_configured_means_no_bearer_gets_in(settings: Any) -> None:
+    settings.METRICS_TOKEN = ""
+    response = scrape(Client(), REMOTE_ADDR="203.0.113.5", HTTP_AUTHORIZATION="Bearer ")
+    assert response.status_code == 404
+
+
+def test_metrics_only_answer_get() -> None:
+    assert Client().post("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 405
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_every_answer_is_timed_and_counted_by_endpoint_and_status(client_for: Any) -> None:
+    timed = sample("clickgame_request_seconds_count", endpoint="me", method="GET")
+    ok = sample("clickgame_responses_total", endpoint="me", status="200")
+    unauthorised = sample("clickgame_responses_total", endpoint="me", status="401")
+    assert client_for(9001).get("/api/me").status_code == 200
+    assert Client().get("/api/me").status_code == 401
+    assert sample("clickgame_request_seconds_count", endpoint="me", method="GET") == timed + 2
+    assert sample("clickgame_responses_total", endpoint="me", status="200") == ok + 1
+    assert sample("clickgame_responses_total", endpoint="me", status="401") == unauthorised + 1
+
+
+def test_unrouted_paths_share_one_label() -> None:
+    before = sample("clickgame_responses_total", endpoint="unrouted", status="404")
+    Client().get("/no-such-page-a")
+    Client().get("/api/no-such-endpoint-b")
+    assert sample("clickgame_responses_total", endpoint="unrouted", status="404") == before + 2
+
+
+# --- syncs ------------------------------------------------------------------------------------
+
+
+def sync(client: Any, seq: int, count: int) -> Any:
+    return client.post("/api/clicks", {"seq": seq, "count": count}, format="json")
+
+
+@pytest.mark.django_db
+def test_a_sync_answered_503_counts_as_unavailable(client_for: Any) -> None:
+    before = sample("clickgame_syncs_total", outcome="unavailable")
+    with mock.patch("clicks.apis.clicks_sync", side_effect=ServiceUnavailable()):
+        assert sync(client_for(9002), 1, 5).status_code == 503
+    assert sample("clickgame_syncs_total", outcome="unavailable") == before + 1
+
+
+@pytest.mark.django_db
+def test_a_sync_answered_429_counts_as_rate_limited(client_for: Any, settings: Any) -> None:
+    settings.CLICK_SYNC_RATE = "1/m"
+    client = client_for(9003)
+    before = sample("clickgame_syncs_total", outcome="rate_limited")
+    statuses = [sync(client, seq, 1).status_code for seq in (1, 2, 3)]
+    assert 429 in statuses
+    assert sample("clickgame_syncs_total", outcome="rate_limited") == before + statuses.count(429)
+
+
+def test_sync_outcomes_and_click_fates_are_counted() -> None:
+    applied = sample("clickgame_syncs_total", outcome="applied")
+    duplicate = sample("clickgame_syncs_total", outcome="duplicate")
+    accepted = sample("clickgame_sync_clicks_total", fate="accepted")
+    rejected = sample("clickgame_sync_clicks_total", fate="rejected")
+    metrics.sync_answered(duplicate=False, accepted=7, rejected=3)
+    metrics.sync_answered(duplicate=True, accepted=0, rejected=0)
+    assert sample("clickgame_syncs_total", outcome="applied") == applied + 1
+    assert sample("clickgame_syncs_total", outcome="duplicate") == duplicate + 1
+    assert sample("clickgame_sync_clicks_total", fate="accepted") == accepted + 7
+    assert sample("clickgame_sync_clicks_total", fate="rejected") == rejected + 3
+
+
+# --- board and backends -----------------------------------------------------------------------
+
+
+def test_board_rebuilds_repairs_and_readiness_are_reported() -> None:
+    done = sample("clickgame_board_rebuilds_total", result="done")
+    failed = sample("clickgame_board_rebuilds_total", result="failed")
+    by_rebuild = sample("clickgame_board_repairs_total", source="rebuild")
+    by_reconcile = sample("clickgame_board_repairs_total", source="reconcile")
+    metrics.board_rebuilt(ok=True, repaired=4)
+    metrics.board_rebuilt(ok=False)
+    metrics.board_reconciled(repaired=2)
+    metrics.board_reconciled(repaired=0)
+    assert sample("clickgame_board_rebuilds_total", result="done") == done + 1
+    assert sample("clickgame_board_rebuilds_total", result="failed") == failed + 1
+    assert sample("clickgame_board_repairs_total", source="rebuild") == by_rebuild + 4
+    assert sample("clickgame_board_repairs_total", source="reconcile") == by_reconcile + 2
+    metrics.board_ready(False)
+    assert sample("clickgame_board_ready") == 0
+    metrics.board_ready(True)
+    assert sample("clickgame_board_ready") == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("failure", "backend"),
+    [
+        (OperationalError("connection refused"), "database"),
+        (RedisConnectionError("connection refused"), "redis"),
+    ],
+)
+def test_backend_errors_behind_a_503_are_counted_by_backend(
+    client_for: Any, failure: Exception, backend: str
+) -> None:
+    before = sample("clickgame_backend_errors_total", backend=backend)
+    wrapped = ServiceUnavailable()
+    wrapped.__cause__ = failure
+    for raised in (failure, wrapped):
+        with mock.patch("clicks.apis.clicks_sync", side_effect=raised):
+            assert sync(client_for(9004), 1, 1).status_code == 503
+    assert sample("clickgame_backend_errors_total", backend=backend) == before + 2
+
+
+def test_errors_that_are_not_backend_failures_are_not_counted() -> None:
+    before = {b: sample("clickgame_backend_errors_total", backend=b) for b in ("database", "redis")}
+    metrics.backend_error_seen(ValueError("bad input"))
+    metrics.backend_error_seen(ServiceUnavailable())
+    after = {b: sample("clickgame_backend_errors_total", backend=b) for b in ("database", "redis")}
+    assert after == before
