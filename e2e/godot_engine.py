@@ -29,7 +29,9 @@ from godot_client.tools.godot_runtime import RUNTIME_FILES, RuntimeUnavailable, 
 from godot_client.tools.pck import build_project_pack
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-GODOT_ROOT = REPO_ROOT / "godot_client"
+# The project to pack; CLICKGAME_GODOT_PROJECT points at another checkout's godot_client (for
+# example an older commit's, to watch a test fail without a fix).
+GODOT_ROOT = Path(os.environ.get("CLICKGAME_GODOT_PROJECT") or REPO_ROOT / "godot_client")
 FAKE_TELEGRAM_JS = Path(__file__).resolve().parent / "fake_telegram.js"
 BOOT_SECONDS = 25
 # Lines a release runtime prints for script and engine errors (warnings are not printed).
@@ -189,7 +191,8 @@ class GodotPage:
             )
 
     def touch(self, kind: str, points: list[tuple[float, float, int]]) -> None:
-        """One CDP touch event; `points` are the fingers down after it (x, y, finger id)."""
+        """One CDP touch event: touchStart lists every finger down (new ones land), touchEnd
+        the fingers that lift; points are (x, y, finger id)."""
         self.driver.execute_cdp_cmd(
             "Input.dispatchTouchEvent",
             {
@@ -197,6 +200,22 @@ class GodotPage:
                 "touchPoints": [{"x": x, "y": y, "id": finger} for x, y, finger in points],
             },
         )
+
+    def fingers(self, steps: list[tuple[str, int]], spots: dict[int, tuple[float, float]]) -> int:
+        """Press and lift fingers (`("down", id)`, `("up", id)`) at their spots; returns the
+        number of touch-downs. Fingers not lifted stay down between steps, as on a phone."""
+        down: list[int] = []
+        presses = 0
+        for action, finger in steps:
+            if action == "down":
+                down.append(finger)
+                presses += 1
+                self.touch("touchStart", [(*spots[f], f) for f in down])
+            else:
+                # CDP's touchEnd names the fingers that lift; the others stay down.
+                down.remove(finger)
+                self.touch("touchEnd", [(*spots[finger], finger)])
+        return presses
 
     def type_text(self, text: str) -> None:
         """Key presses, one character at a time, to whatever has the keyboard focus."""
@@ -241,10 +260,11 @@ def open_game(
 
 
 def reopen(page: GodotPage) -> GodotPage:
-    """Reload the same tab (the stand-in Telegram and the probe are installed again)."""
+    """Open the Mini App again in the same tab, as a new page load (the stand-in Telegram and
+    the probe are installed again; localStorage and IndexedDB are the same)."""
     fresh = GodotPage(page.driver, page.base_url, page.init_data)
     fresh.console = page.collect_console()
-    page.driver.refresh()
+    page.driver.get(f"{page.base_url}/")
     fresh.wait(
         lambda s: s.get("screen") not in (None, "", "boot"),
         "the engine to boot again",

@@ -50,6 +50,17 @@ def play(
     assert errors == [], "the engine reported errors:\n" + "\n".join(errors)
 
 
+def choose_name(page: GodotPage, game_name: str) -> None:
+    """Type a name into the onboarding field with key events and press the save button."""
+    page.click("Onboarding/NameField")
+    # Empty the field with key events, as a player would.
+    for _ in range(len(page.text("Onboarding/NameField"))):
+        page.press_key("Backspace", "Backspace", 8)
+    page.type_text(game_name)
+    page.wait(lambda s: s["controls"]["Onboarding/NameField"]["text"] == game_name, "the name")
+    page.click("Onboarding/SaveButton")
+
+
 def seed_player(base_url: str, telegram_id: int, game_name: str, clicks: int) -> int:
     """A named player with `clicks` synced, created through the API; returns the player id."""
     init_data = signed_init_data(telegram_id, first_name="Seed")

@@ -17,9 +17,15 @@ var finished := false
 var _callbacks: Array[JavaScriptObject] = []
 var _status := 0
 var _headers := PackedStringArray()
+var _abort: JavaScriptObject
+var _timeout_id: Variant
 
 
-func start(url: String, method: String, headers: Dictionary, body: String) -> void:
+## Starts the request; it fails as "no answer" when no reply arrived after [param timeout_seconds]
+## (a hung request would otherwise hold the sync's one batch in flight forever).
+func start(
+	url: String, method: String, headers: Dictionary, body: String, timeout_seconds: float
+) -> void:
 	var js_headers: JavaScriptObject = JavaScriptBridge.create_object("Object")
 	for header_name: String in headers:
 		js_headers.set(header_name, headers[header_name])
@@ -29,7 +35,11 @@ func start(url: String, method: String, headers: Dictionary, body: String) -> vo
 	options.set("keepalive", true)
 	if method != "GET":
 		options.set("body", body)
+	_abort = JavaScriptBridge.create_object("AbortController")
+	options.set("signal", _abort.get("signal"))
 	var window: JavaScriptObject = JavaScriptBridge.get_interface("window")
+	var timeout_msec := maxi(int(timeout_seconds * 1000.0), 1)
+	_timeout_id = window.call("setTimeout", _keep(_on_timeout), timeout_msec)
 	var promise: JavaScriptObject = window.call("fetch", url, options)
 	promise.call("then", _keep(_on_response), _keep(_on_failure))
 
@@ -63,7 +73,17 @@ func _on_failure(_args: Array) -> void:
 	_finish.call_deferred(no_answer, 0, PackedStringArray(), PackedByteArray())
 
 
+# The browser's timer ran out first: abort, and the fetch fails through _on_failure.
+func _on_timeout(_args: Array) -> void:
+	if not finished:
+		_abort.call("abort")
+
+
 func _finish(result: int, status: int, headers: PackedStringArray, body: PackedByteArray) -> void:
+	if finished:
+		return
+	var window: JavaScriptObject = JavaScriptBridge.get_interface("window")
+	window.call("clearTimeout", _timeout_id)
 	_callbacks.clear()
 	finished = true
 	completed.emit(result, status, headers, body)

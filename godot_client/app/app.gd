@@ -81,6 +81,9 @@ func _show_onboarding() -> void:
 
 
 func _show_main() -> void:
+	# Whoever reaches the main screen is here (they just signed in or saved a name): being away
+	# during boot or onboarding, where no overlay can bring the game back, must not stick.
+	_activity.resume()
 	if _main == null:
 		_main = MAIN_SCENE.instantiate()
 		_main.setup(_profile, _click_sync, _activity)

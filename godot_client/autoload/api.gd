@@ -139,7 +139,8 @@ func _send_from_browser(
 	_browser_requests = running
 	var request := BrowserFetch.new()
 	_browser_requests.append(request)
-	request.start(url, "POST" if method == HTTPClient.METHOD_POST else "GET", headers, payload)
+	var verb := "POST" if method == HTTPClient.METHOD_POST else "GET"
+	request.start(url, verb, headers, payload, _timeout_seconds)
 	return await request.completed
 
 

@@ -72,17 +72,22 @@ func _refresh() -> void:
 func _show_board(board: ApiModels.Board) -> void:
 	_has_board = true
 	_summary.text = (
-		"%s players, %s clicks together"
-		% [NumberFormat.grouped(board.total_players), NumberFormat.grouped(board.total_clicks)]
+		"%s, %s together"
+		% [
+			NumberFormat.counted(board.total_players, "player", "players"),
+			NumberFormat.counted(board.total_clicks, "click", "clicks"),
+		]
 	)
 	for child: Node in _rows.get_children():
 		_rows.remove_child(child)
 		child.queue_free()
 	for entry: ApiModels.BoardEntry in board.top:
 		_add_row(entry)
-	# `around` holds the player and their neighbours, minus anyone already in the top 5.
+	# `around` holds the player and their neighbours, minus anyone already in the top 5; "…"
+	# stands for the places skipped between the two parts.
 	if not board.around.is_empty():
-		_rows.add_child(_gap_line())
+		if board.top.is_empty() or board.around[0].rank > board.top[-1].rank + 1:
+			_rows.add_child(_gap_line())
 		for entry: ApiModels.BoardEntry in board.around:
 			_add_row(entry)
 

@@ -39,7 +39,9 @@ func setup(profile: ApiModels.Profile, click_sync: ClickSync, activity: Activity
 func _ready() -> void:
 	var shown_name := _profile.game_name
 	_player_name.text = shown_name if not shown_name.is_empty() else _profile.public_name
-	_tap_button.pressed.connect(_on_tap_button_pressed)
+	# Every finger's touch-down counts (two-thumb tapping): the button's own `pressed` follows
+	# only the mouse Godot emulates from the first finger.
+	_tap_button.gui_input.connect(_on_tap_button_gui_input)
 	_tap_button.resized.connect(_center_tap_pivot)
 	_leaderboard_button.pressed.connect(_on_leaderboard_button_pressed)
 	_sync.counts_changed.connect(_show_counts)
@@ -53,7 +55,27 @@ func _ready() -> void:
 	_update_polling()
 
 
-func _on_tap_button_pressed() -> void:
+func _on_tap_button_gui_input(event: InputEvent) -> void:
+	if is_tap(event):
+		_count_tap()
+
+
+## True for a press on the tap target: any finger's touch-down, or a real (not touch-emulated)
+## left mouse press.
+static func is_tap(event: InputEvent) -> bool:
+	if event is InputEventScreenTouch:
+		return event.pressed
+	if event is InputEventMouseButton:
+		var mouse := event as InputEventMouseButton
+		return (
+			mouse.pressed
+			and mouse.button_index == MOUSE_BUTTON_LEFT
+			and mouse.device != InputEvent.DEVICE_ID_EMULATION
+		)
+	return false
+
+
+func _count_tap() -> void:
 	_sync.tap()
 	Telegram.haptic_tap()
 	if _press_tween != null:
@@ -81,7 +103,9 @@ func _show_counts() -> void:
 	if _rank > 0:
 		share += " · rank #%d" % _rank
 	_share.text = share
-	_total.text = "Everyone together: %s clicks" % NumberFormat.grouped(_sync.shown_total())
+	_total.text = (
+		"Everyone together: %s" % NumberFormat.counted(_sync.shown_total(), "click", "clicks")
+	)
 	_show_status()
 
 

@@ -12,7 +12,8 @@ const SAVE_TEXT := "Start playing"
 const MESSAGES := {
 	"too_short": "That name is too short: use at least %d characters.",
 	"too_long": "That name is too long: use at most %d characters.",
-	"invalid_chars": "Use letters, digits, spaces and _ - . only, with at least one letter.",
+	"invalid_chars":
+	"Use Latin, Greek, Cyrillic or Hebrew letters, digits, spaces and _ - . only, with a letter.",
 	"taken": "Someone already plays under that name. Try another one.",
 	"blocked": "That name is not allowed. Please pick another one.",
 	"rate_limited": "You changed your name several times just now. Try again in %s.",

@@ -22,7 +22,8 @@ const FIRST_INTERVAL_MS := 1000
 const MIN_INTERVAL_MS := 250
 const BACKOFF_BASE_SECONDS := 1.0
 const BACKOFF_MAX_SECONDS := 60.0
-## Unsent taps are written to user:// at most this often while tapping (and always on pause).
+## Unsent taps are written to a user:// file at most this often while tapping (and always on
+## pause); on the web they go to localStorage after every tap.
 const SAVE_EVERY_MSEC := 1000
 
 var state: State = State.STOPPED
@@ -95,7 +96,7 @@ func tap() -> void:
 	_pending += 1
 	_update_state()
 	counts_changed.emit()
-	if Time.get_ticks_msec() - _saved_at_msec >= SAVE_EVERY_MSEC:
+	if _store.saves_at_once() or Time.get_ticks_msec() - _saved_at_msec >= SAVE_EVERY_MSEC:
 		_save()
 	_schedule()
 

@@ -83,3 +83,9 @@ def test_the_class_cache_lists_every_class_name_script() -> None:
     cache = class_cache(scripts).decode()
     assert [f'"path": "res://{path}"' in cache for path in named] == [True] * len(named)
     assert cache.count('"class": &"') == len(named)
+
+
+def test_the_export_directory_is_kept_out_of_the_editor_import() -> None:
+    """`build/` holds the exported .wasm, .pck and icons; without `.gdignore` the editor would
+    import them as project resources (and pack them into the next export)."""
+    assert (GODOT_ROOT / "build" / ".gdignore").is_file()

@@ -14,6 +14,11 @@ static func grouped(value: int) -> String:
 	return ("-" if value < 0 else "") + ",".join(groups)
 
 
+## "1 player", "2 players", "1,000 clicks": the grouped number with the word that fits it.
+static func counted(value: int, singular: String, plural: String) -> String:
+	return "%s %s" % [grouped(value), singular if absi(value) == 1 else plural]
+
+
 ## A percent with as many decimals as a small share needs: "42%", "3.1%", "0.042%", "<0.001%".
 static func percent(value: float) -> String:
 	if value <= 0.0:
