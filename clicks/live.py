@@ -1,17 +1,28 @@
-"""What click sync keeps in Redis: the live board increments and who synced in the last minute.
+"""What click sync keeps in Redis: the players' board scores and who synced in the last minute.
 
 The database is the source of truth; Redis holds derived data that `recalculate_leaderboard`
 can rebuild. Every function here is a no-op (or returns None) on the embedded default without
 Redis.
+
+Redis is optional for a sync: after a Redis error this process leaves Redis out of syncs for
+`REDIS_RETRY_SECONDS` (a stopped or hanging Redis then costs one failed call per process per
+period, not one per sync, and the outage is logged once).
 """
 
 import logging
 import random
+import time
 from collections.abc import Iterable
 
 from redis.exceptions import RedisError
 
-from leaderboard.live import BOARD_KEY, board_add_clicks, member_for, redis_client
+from leaderboard.live import (
+    BOARD_KEY,
+    board_add_clicks,
+    board_set_total,
+    member_for,
+    redis_client,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -22,20 +33,38 @@ ACTIVE_WINDOW_SECONDS = 60
 PRUNE_EVERY = 32
 # Sorted-set commands per pipeline when many board changes are pushed at once.
 BOARD_BATCH = 10_000
+# After a Redis error, syncs in this process skip Redis for this long before trying again.
+REDIS_RETRY_SECONDS = 2.0
 
 
-def sync_track(*, player_id: int, accepted: int, now: float) -> int | None:
-    """Record one sync in ONE pipeline: board increment, activity; return active players.
+class RedisSkipped(RedisError):
+    """Redis failed moments ago in this process; the sync did not try it again yet."""
 
-    Members older than the window are pruned on a random 1/PRUNE_EVERY of syncs (the count
-    reads the window itself, so it is exact either way). Returns None without Redis. Raises
-    RedisError when Redis fails; the caller decides.
+
+class _Breaker:
+    """Whether Redis is failing for this process's syncs, and when to try it next (monotonic)."""
+
+    failing = False
+    retry_at = 0.0
+
+
+def sync_track(*, player_id: int, clicks: int, now: float) -> int | None:
+    """Record one sync in ONE pipeline: the player's total on the board, activity; return the
+    number of active players.
+
+    `clicks` is the player's total as the sync statement returned it (an absolute score, see
+    `leaderboard.live.board_set_total`). Members older than the window are pruned on a random
+    1/PRUNE_EVERY of syncs (the count reads the window itself, so it is exact either way).
+    Returns None without Redis. Raises RedisError when Redis fails or failed less than
+    REDIS_RETRY_SECONDS ago (RedisSkipped); the caller decides.
     """
     client = redis_client()
     if client is None:
         return None
+    if time.monotonic() < _Breaker.retry_at:
+        raise RedisSkipped("Redis failed moments ago")
     pipe = client.pipeline(transaction=False)
-    board_add_clicks(pipe, player_id=player_id, clicks=accepted)
+    board_set_total(pipe, player_id=player_id, clicks=clicks)
     pipe.zadd(ACTIVE_PLAYERS_KEY, {str(player_id): now})
     count_at = len(pipe)
     pipe.zcount(ACTIVE_PLAYERS_KEY, now - ACTIVE_WINDOW_SECONDS, "+inf")
@@ -43,7 +72,22 @@ def sync_track(*, player_id: int, accepted: int, now: float) -> int | None:
         pipe.zremrangebyscore(ACTIVE_PLAYERS_KEY, "-inf", f"({now - ACTIVE_WINDOW_SECONDS}")
         # Nobody syncing for a while: the key goes away by itself.
         pipe.expire(ACTIVE_PLAYERS_KEY, 10 * ACTIVE_WINDOW_SECONDS)
-    return int(pipe.execute()[count_at])
+    try:
+        replies = pipe.execute()
+    except RedisError:
+        if not _Breaker.failing:
+            logger.exception(
+                "Redis failed during a click sync; syncs go on from PostgreSQL alone and try "
+                "Redis again every %ss",
+                REDIS_RETRY_SECONDS,
+            )
+        _Breaker.failing = True
+        _Breaker.retry_at = time.monotonic() + REDIS_RETRY_SECONDS
+        raise
+    if _Breaker.failing:
+        _Breaker.failing = False
+        logger.warning("Redis is back for click syncs")
+    return int(replies[count_at])
 
 
 def active_players_count(*, now: float) -> int | None:

@@ -1,4 +1,5 @@
-"""Click sync arithmetic with no Django in it: the anti-cheat token bucket and the sync interval.
+"""Click sync arithmetic with no Django in it: the anti-cheat token bucket, the per-player sync
+rate window and the sync interval.
 
 The PostgreSQL sync statement (`clicks.sql`) evaluates the very same formulas in SQL;
 tests check that both agree.
@@ -80,3 +81,60 @@ def sync_interval_ms(*, active_players: int, budget_rps: int) -> int:
         return MAX_SYNC_INTERVAL_MS
     wanted = math.ceil(1000 * max(0, active_players) / budget_rps)
     return max(MIN_SYNC_INTERVAL_MS, min(MAX_SYNC_INTERVAL_MS, wanted))
+
+
+_PERIOD_SECONDS = {"s": 1, "m": 60, "h": 60 * 60, "d": 24 * 60 * 60}
+
+
+@dataclass(frozen=True)
+class SyncRate:
+    """At most `limit` syncs per player in a window of `period` seconds."""
+
+    limit: int
+    period: float
+
+    @classmethod
+    def parse(cls, rate: str) -> "SyncRate":
+        """A rate in django-ratelimit's notation: "120/m", "5/10s", "1000/h"."""
+        count, _, per = rate.partition("/")
+        multiplier, unit = per[:-1], per[-1:]
+        if (
+            not count.isdigit()
+            or unit not in _PERIOD_SECONDS
+            or not (multiplier == "" or multiplier.isdigit())
+        ):
+            raise ValueError(f"not a rate: {rate!r} (expected e.g. '120/m')")
+        seconds = int(multiplier or 1) * _PERIOD_SECONDS[unit]
+        if int(count) < 1 or seconds < 1:
+            raise ValueError(f"not a rate: {rate!r} (the count and period must be positive)")
+        return cls(limit=int(count), period=float(seconds))
+
+
+@dataclass(frozen=True)
+class WindowDecision:
+    """Whether one more sync fits the player's rate window, and the window it leaves behind.
+
+    `retry_after` (seconds) is positive only when the sync is refused.
+    """
+
+    allowed: bool
+    window_at: float
+    window_syncs: int
+    retry_after: float
+
+
+def sync_window(
+    rate: SyncRate, *, window_at: float, window_syncs: int, now: float
+) -> WindowDecision:
+    """Count one sync in a fixed window that opens with the first sync after the last one closed.
+
+    A window is open for `rate.period` seconds from `window_at`; inside it at most `rate.limit`
+    syncs are allowed. A clock that went backwards keeps the window open (never reopens it early).
+    """
+    if now - window_at >= rate.period:
+        return WindowDecision(allowed=True, window_at=now, window_syncs=1, retry_after=0.0)
+    if window_syncs < rate.limit:
+        return WindowDecision(True, window_at, window_syncs + 1, 0.0)
+    return WindowDecision(
+        False, window_at, window_syncs, min(rate.period, window_at + rate.period - now)
+    )

@@ -4,10 +4,17 @@ Invariants every function here keeps (and `stats_recalculate` restores):
 - a player's `clicks` == sum of their ClickDay clicks - `history_clicks` of their latest reset;
 - each total shard == sum of `clicks` of the players whose id falls into it, so the global total
   (sum of the shards) == sum of all players' clicks;
-- the live board (Redis) gets the same increments after the database committed them.
+- the live board (Redis) gets each synced player's committed total after the commit, as an
+  absolute score that only rises (`ZADD GT`), so one later sync heals a board that missed one.
+
+A sync needs PostgreSQL only: the per-player sync rate is checked inside the sync statement, and
+Redis (the live board, the activity count behind `sync_interval_ms`) is written after the commit,
+best effort. With Redis away, syncs are applied and acknowledged as usual and clients are told the
+longest interval.
 """
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,12 +32,14 @@ from clicks.rules import (
     MAX_SYNC_INTERVAL_MS,
     TOLERANCE,
     ClickCap,
+    SyncRate,
     apply_cap,
     sync_interval_ms,
+    sync_window,
 )
 from clicks.selectors import players_active_last_minute
 from clicks.sql import sync_statement_run
-from core.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
+from core.errors import Forbidden, InvalidInput, NotFound, RateLimited, ServiceUnavailable
 from leaderboard.models import TOTAL_CLICK_SHARDS, ClickTotalShard, shard_for
 from leaderboard.selectors import total_clicks
 from players.models import Player
@@ -57,15 +66,21 @@ class SyncResult:
 
 @dataclass(frozen=True)
 class _Outcome:
-    """What the database did with a sync (or found, when it applied nothing)."""
+    """What the database did with a sync (or found, when it applied nothing).
+
+    `accepted`/`rejected` are the answer of `last_seq` when the sync's seq is that seq (applied
+    now or before), else 0; `retry_after` > 0 means the sync rate refused it.
+    """
 
     player_id: int
     clicks: int
     last_seq: int
     accepted: int
+    rejected: int
     banned: bool
     applied: bool
     total_clicks: int
+    retry_after: float = 0.0
 
 
 def click_cap() -> ClickCap:
@@ -73,6 +88,11 @@ def click_cap() -> ClickCap:
     return ClickCap.of(
         per_second=settings.MAX_CLICKS_PER_SECOND, burst_seconds=settings.CLICK_BURST_SECONDS
     )
+
+
+def sync_rate() -> SyncRate:
+    """The per-player sync rate from settings (CLICK_SYNC_RATE, e.g. "120/m")."""
+    return SyncRate.parse(settings.CLICK_SYNC_RATE)
 
 
 def _check_batch(*, seq: int, count: int) -> None:
@@ -97,16 +117,19 @@ def clicks_sync(
 ) -> SyncResult:
     """Apply a batch of `count` clicks numbered `seq` for a player, exactly once.
 
-    A seq at or below the last applied one changes nothing and answers `duplicate`; a seq that
-    skips ahead is applied and becomes the last one. Clicks over the anti-cheat allowance are
-    answered as rejected. A player seen for the first time is created (with the given profile).
-    Call it outside a transaction: the live board is updated right after the database commit.
+    A seq at or below the last applied one changes nothing and answers `duplicate`; a resend of
+    the last applied seq answers what its first answer said (accepted, rejected), an older seq
+    0 and 0. A seq that skips ahead is applied and becomes the last one. Clicks over the
+    anti-cheat allowance are answered as rejected. A player seen for the first time is created
+    (with the given profile). Call it outside a transaction: the live board is updated right
+    after the database commit.
 
-    If Redis fails after the commit the clicks stay applied and the answer is normal, except
-    `sync_interval_ms` is the maximum (the server is degraded, so clients slow down); the error
-    is logged and `recalculate_leaderboard` heals the board.
+    Redis is not needed: if it fails (or failed moments ago) the clicks are applied and the
+    answer is normal, except `sync_interval_ms` is the maximum (the server is degraded, so
+    clients slow down); the player's board entry is healed by their next sync with Redis back.
 
-    Raises InvalidInput, Forbidden(code="banned"), ServiceUnavailable (database down).
+    Raises InvalidInput, Forbidden(code="banned"), RateLimited (over CLICK_SYNC_RATE; nothing
+    applied), ServiceUnavailable (database down).
     """
     _check_batch(seq=seq, count=count)
     now = time.time() if now is None else now
@@ -126,11 +149,15 @@ def clicks_sync(
         raise NotFound("No such player.")
     if outcome.banned:
         raise Forbidden("This player is banned.", code="banned")
+    if outcome.retry_after > 0:
+        raise RateLimited(
+            "Too many syncs, try again later.", retry_after=math.ceil(outcome.retry_after)
+        )
 
     try:
-        active = sync_track(player_id=outcome.player_id, accepted=outcome.accepted, now=now)
+        active = sync_track(player_id=outcome.player_id, clicks=outcome.clicks, now=now)
     except RedisError:
-        logger.exception("click sync committed but Redis failed; the live board needs a rebuild")
+        # Logged by sync_track once per outage; PostgreSQL has the truth, the board heals.
         interval = MAX_SYNC_INTERVAL_MS
     else:
         if active is None:
@@ -138,7 +165,7 @@ def clicks_sync(
         interval = sync_interval_ms(active_players=active, budget_rps=settings.SYNC_BUDGET_RPS)
     return SyncResult(
         accepted=outcome.accepted,
-        rejected=count - outcome.accepted if outcome.applied else 0,
+        rejected=outcome.rejected,
         duplicate=not outcome.applied,
         seq=outcome.last_seq,
         clicks=outcome.clicks,
@@ -156,6 +183,7 @@ def _apply(*, telegram_id: int, seq: int, count: int, now: float) -> _Outcome | 
 
 def _apply_postgresql(*, telegram_id: int, seq: int, count: int, now: float) -> _Outcome | None:
     cap = click_cap()
+    rate = sync_rate()
     now_at = datetime.fromtimestamp(now, tz=UTC)
     params = {
         "telegram_id": telegram_id,
@@ -167,28 +195,36 @@ def _apply_postgresql(*, telegram_id: int, seq: int, count: int, now: float) -> 
         "rate": cap.rate,
         "burst": cap.burst,
         "tolerance": TOLERANCE,
+        "rate_limit": rate.limit,
+        "rate_period": rate.period,
     }
     row = sync_statement_run(params)
     if row is None:
         return None
-    player_id, clicks, last_seq, accepted, banned, applied, total = row
-    if not applied and not banned and last_seq < seq:
+    outcome = _Outcome(*row)
+    if not outcome.applied and not outcome.banned and outcome.last_seq < seq:
+        if outcome.retry_after > 0:
+            return outcome
         # A concurrent sync with this seq committed after this statement's snapshot was taken
         # (it held the row lock we waited for): read the row it left behind.
-        return _read_current(telegram_id=telegram_id)
-    return _Outcome(player_id, clicks, last_seq, accepted, banned, applied, total)
+        return _read_current(telegram_id=telegram_id, seq=seq)
+    return outcome
 
 
-def _read_current(*, telegram_id: int) -> _Outcome | None:
+def _read_current(*, telegram_id: int, seq: int) -> _Outcome | None:
     row = (
         Player.objects.filter(telegram_id=telegram_id)
-        .values_list("id", "clicks", "last_seq", "is_banned")
+        .values_list(
+            "id", "clicks", "last_seq", "last_sync_accepted", "last_sync_rejected", "is_banned"
+        )
         .first()
     )
     if row is None:
         return None
-    player_id, clicks, last_seq, banned = row
-    return _Outcome(player_id, clicks, last_seq, 0, banned, False, total_clicks())
+    player_id, clicks, last_seq, accepted, rejected, banned = row
+    if last_seq != seq:
+        accepted = rejected = 0
+    return _Outcome(player_id, clicks, last_seq, accepted, rejected, banned, False, total_clicks())
 
 
 def _apply_locked(*, telegram_id: int, seq: int, count: int, now: float) -> _Outcome | None:
@@ -202,21 +238,58 @@ def _apply_locked(*, telegram_id: int, seq: int, count: int, now: float) -> _Out
             Player.objects.select_for_update()
             .filter(telegram_id=telegram_id)
             .values_list(
-                "id", "clicks", "last_seq", "is_banned", "click_allowance", "click_allowance_at"
+                "id",
+                "clicks",
+                "last_seq",
+                "last_sync_accepted",
+                "last_sync_rejected",
+                "is_banned",
+                "click_allowance",
+                "click_allowance_at",
+                "sync_window_at",
+                "sync_window_syncs",
             )
             .first()
         )
         if row is None:
             return None
-        player_id, clicks, last_seq, banned, allowance, allowance_at = row
+        player_id, clicks, last_seq, last_accepted, last_rejected, banned, *bucket = row
+        allowance, allowance_at, window_at, window_syncs = bucket
         if banned or last_seq >= seq:
-            return _Outcome(player_id, clicks, last_seq, 0, banned, False, total_clicks())
+            if last_seq != seq:
+                last_accepted = last_rejected = 0
+            return _Outcome(
+                player_id,
+                clicks,
+                last_seq,
+                last_accepted,
+                last_rejected,
+                banned,
+                False,
+                total_clicks(),
+            )
+        window = sync_window(sync_rate(), window_at=window_at, window_syncs=window_syncs, now=now)
+        if not window.allowed:
+            return _Outcome(
+                player_id,
+                clicks,
+                last_seq,
+                0,
+                0,
+                False,
+                False,
+                total_clicks(),
+                retry_after=window.retry_after,
+            )
         decision = apply_cap(
             click_cap(), count=count, allowance=allowance, allowance_at=allowance_at, now=now
         )
         changes = {
             "clicks": F("clicks") + decision.accepted,
             "last_sync_accepted": decision.accepted,
+            "last_sync_rejected": decision.rejected,
+            "sync_window_at": window.window_at,
+            "sync_window_syncs": window.window_syncs,
             "click_allowance": decision.allowance,
             "click_allowance_at": decision.allowance_at,
             "rejected_clicks": F("rejected_clicks") + decision.rejected,
@@ -241,6 +314,7 @@ def _apply_locked(*, telegram_id: int, seq: int, count: int, now: float) -> _Out
             clicks + decision.accepted,
             seq,
             decision.accepted,
+            decision.rejected,
             False,
             True,
             total_clicks(),

@@ -6,7 +6,11 @@ PostgreSQL has locked it: a concurrent sync of the same player waits for the loc
 re-evaluates the WHERE clause and the SET expressions against the row it just committed
 (READ COMMITTED's re-check). So the allowance cannot be spent twice and one `seq` applies once.
 
-The formulas are those of `clicks.rules.apply_cap`, in double precision like Python's.
+The formulas are those of `clicks.rules.apply_cap` and `clicks.rules.sync_window`, in double
+precision like Python's. The per-player sync rate lives in the same row, so the limit costs no
+round trip and needs no Redis; a sync over it changes nothing (like a duplicate) and its row
+says how long to wait. The row also keeps the last batch's answer (`last_sync_accepted`,
+`last_sync_rejected`), so a resend of that seq is answered what the first answer said.
 Table names come from the models; every value is a bound parameter.
 
 The statement runs as a server-side prepared statement on Django's own connection, so PostgreSQL
@@ -38,6 +42,15 @@ _ACCEPTED = (
     f"LEAST(%(count)s::bigint,"
     f" GREATEST(0::float8, FLOOR({_REFILLED} + %(tolerance)s::float8))::bigint)"
 )
+# rules.sync_window: the player's rate window is still open at `now`.
+_WINDOW_OPEN = "(%(now)s::float8 - p.sync_window_at < %(rate_period)s::float8)"
+# rules.sync_window's retry_after for a refused sync (0 when the window has room).
+_RETRY_AFTER = (
+    f"CASE WHEN {_WINDOW_OPEN} AND p.sync_window_syncs >= %(rate_limit)s::integer"
+    f" THEN LEAST(%(rate_period)s::float8,"
+    f" p.sync_window_at + %(rate_period)s::float8 - %(now)s::float8)"
+    f" ELSE 0::float8 END"
+)
 
 
 def _sync_statement() -> str:
@@ -51,21 +64,25 @@ WITH synced AS (
     UPDATE {player} AS p SET
         clicks = p.clicks + {_ACCEPTED},
         last_sync_accepted = {_ACCEPTED},
+        last_sync_rejected = %(count)s::bigint - {_ACCEPTED},
         click_allowance = {_REFILLED} - {_ACCEPTED},
         click_allowance_at = GREATEST(p.click_allowance_at, %(now)s::float8),
         rejected_clicks = p.rejected_clicks + (%(count)s::bigint - {_ACCEPTED}),
         last_rejected_at = CASE WHEN {_ACCEPTED} < %(count)s::bigint
             THEN %(now_at)s::timestamptz ELSE p.last_rejected_at END,
         last_seq = %(seq)s::bigint,
-        last_seen_at = %(now_at)s::timestamptz
+        last_seen_at = %(now_at)s::timestamptz,
+        sync_window_at = CASE WHEN {_WINDOW_OPEN} THEN p.sync_window_at ELSE %(now)s::float8 END,
+        sync_window_syncs = CASE WHEN {_WINDOW_OPEN} THEN p.sync_window_syncs + 1 ELSE 1 END
     WHERE p.telegram_id = %(telegram_id)s::bigint
         AND NOT p.is_banned
         AND p.last_seq < %(seq)s::bigint
-    RETURNING p.id, p.clicks, p.last_seq, p.last_sync_accepted
+        AND (NOT {_WINDOW_OPEN} OR p.sync_window_syncs < %(rate_limit)s::integer)
+    RETURNING p.id, p.clicks, p.last_seq, p.last_sync_accepted, p.last_sync_rejected
 ),
 day AS (
     INSERT INTO {day} AS d (player_id, day, clicks, rejected, syncs)
-    SELECT s.id, %(day)s::date, s.last_sync_accepted, %(count)s::bigint - s.last_sync_accepted, 1
+    SELECT s.id, %(day)s::date, s.last_sync_accepted, s.last_sync_rejected, 1
     FROM synced AS s
     ON CONFLICT (player_id, day) DO UPDATE SET
         clicks = d.clicks + EXCLUDED.clicks,
@@ -77,12 +94,16 @@ shard AS (
     FROM synced AS s
     WHERE t.shard = s.id %% {TOTAL_CLICK_SHARDS} AND s.last_sync_accepted > 0
 )
-SELECT s.id, s.clicks, s.last_seq, s.last_sync_accepted, FALSE, TRUE,
-    (SELECT COALESCE(SUM(clicks), 0)::bigint FROM {shard}) + s.last_sync_accepted
+SELECT s.id, s.clicks, s.last_seq, s.last_sync_accepted, s.last_sync_rejected, FALSE, TRUE,
+    (SELECT COALESCE(SUM(clicks), 0)::bigint FROM {shard}) + s.last_sync_accepted, 0::float8
 FROM synced AS s
 UNION ALL
-SELECT p.id, p.clicks, p.last_seq, 0, p.is_banned, FALSE,
-    (SELECT COALESCE(SUM(clicks), 0)::bigint FROM {shard})
+SELECT p.id, p.clicks, p.last_seq,
+    CASE WHEN p.last_seq = %(seq)s::bigint THEN p.last_sync_accepted ELSE 0 END,
+    CASE WHEN p.last_seq = %(seq)s::bigint THEN p.last_sync_rejected ELSE 0 END,
+    p.is_banned, FALSE,
+    (SELECT COALESCE(SUM(clicks), 0)::bigint FROM {shard}),
+    CASE WHEN p.last_seq < %(seq)s::bigint THEN {_RETRY_AFTER} ELSE 0::float8 END
 FROM {player} AS p
 WHERE p.telegram_id = %(telegram_id)s::bigint AND NOT EXISTS (SELECT 1 FROM synced)
 """  # noqa: S608

@@ -37,6 +37,13 @@ if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('SADD', KEYS[3], ARGV[2]) 
 return 1
 """
 
+# KEYS: board, rebuilding flag, touched set. ARGV: total, member.
+_SET_TOTAL_LUA = """
+redis.call('ZADD', KEYS[1], 'GT', ARGV[1], ARGV[2])
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('SADD', KEYS[3], ARGV[2]) end
+return 1
+"""
+
 
 def redis_client() -> Redis | None:
     """The Redis connection behind the cache, or None on the embedded default (no REDIS_URL)."""
@@ -56,6 +63,19 @@ def member_for(player_id: int) -> str:
 def player_id_of(member: bytes | str) -> int:
     """The player id a sorted-set member stands for."""
     return MEMBER_BASE - int(member)
+
+
+def board_set_total(pipe: Any, *, player_id: int, clicks: int) -> None:
+    """Queue the player's absolute total, as the database just committed it, for the board.
+
+    ZADD GT: creates the member if absent and only ever raises its score, so syncs landing out of
+    order keep the largest (newest) total and a write lost to a Redis error is healed by the
+    player's next sync. A change that lowers a score (a reset) uses `board_add_clicks`. During a
+    rebuild the player is also noted as touched (one atomic script).
+    """
+    pipe.eval(
+        _SET_TOTAL_LUA, 3, BOARD_KEY, REBUILDING_KEY, TOUCHED_KEY, clicks, member_for(player_id)
+    )
 
 
 def board_add_clicks(pipe: Any, *, player_id: int, clicks: int) -> None:

@@ -44,6 +44,12 @@ class Player(models.Model):
     # Click sync bookkeeping (clicks): last applied batch and the anti-cheat allowance.
     last_seq = models.BigIntegerField(default=0)
     last_sync_accepted = models.IntegerField(default=0)
+    # The rest of the last applied batch's answer, replayed when that seq is sent again.
+    last_sync_rejected = models.IntegerField(default=0)
+    # Per-player sync rate (CLICK_SYNC_RATE), kept in the row the sync updates anyway: unix
+    # seconds when the current window opened and the syncs counted in it.
+    sync_window_at = models.FloatField(default=0.0)
+    sync_window_syncs = models.IntegerField(default=0)
     click_allowance = models.FloatField(default=0.0, help_text="Clicks the player may still send.")
     click_allowance_at = models.FloatField(
         default=0.0, help_text="Unix seconds when click_allowance was last refilled."

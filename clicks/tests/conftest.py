@@ -8,6 +8,7 @@ from django.db import connection
 from django.db.models import Sum
 from redis import Redis
 
+from clicks import live
 from clicks.models import ClickDay
 from leaderboard.live import BOARD_KEY, member_for, redis_client
 from leaderboard.models import ClickTotalShard
@@ -27,6 +28,19 @@ def postgres_only(test: Callable) -> Callable:
 def redis_only(test: Callable) -> Callable:
     """Mark a test `redis` and skip it on the embedded local-memory cache."""
     return pytest.mark.redis(_needs_redis(test))
+
+
+def _redis_breaker_close() -> None:
+    live._Breaker.failing = False
+    live._Breaker.retry_at = 0.0
+
+
+@pytest.fixture(autouse=True)
+def redis_breaker_closed() -> Iterator[None]:
+    """Each test starts and ends with Redis not marked as failing for this process's syncs."""
+    _redis_breaker_close()
+    yield
+    _redis_breaker_close()
 
 
 @pytest.fixture

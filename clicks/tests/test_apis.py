@@ -8,14 +8,16 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import OperationalError
 from django.db.backends.utils import CursorWrapper
+from django.db.models import F
 from django.test import override_settings
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework.test import APIClient
 
+from clicks import live
 from clicks.apis import ClickSyncOutputSerializer
 from clicks.models import ClickDay
 from clicks.rules import MAX_SYNC_INTERVAL_MS
-from clicks.tests.conftest import history_total, redis_only, shard_total
+from clicks.tests.conftest import board_score, history_total, redis_only, shard_total
 from players.models import Player
 from players.tests.factories import PlayerFactory
 
@@ -81,8 +83,26 @@ def test_resent_seq_is_not_counted_twice(client, player) -> None:
     status, body = sync(client, {"seq": 3, "count": 10})
     assert status == 200
     assert body["duplicate"] is True
-    assert (body["accepted"], body["rejected"], body["seq"], body["clicks"]) == (0, 0, 3, 10)
+    # The first answer said accepted 10, rejected 0; the resend is told the same.
+    assert (body["accepted"], body["rejected"], body["seq"], body["clicks"]) == (10, 0, 3, 10)
     assert body["total_clicks"] == 10
+    assert snapshot(player) == before
+
+
+def test_a_resend_whose_answer_was_lost_gets_the_original_answer(client_for) -> None:
+    client = client_for(9_100_005)
+    status, first = sync(client, {"seq": 1, "count": 1000})
+    assert (status, first["accepted"], first["rejected"], first["duplicate"]) == (
+        200,
+        600,
+        400,
+        False,
+    )
+    player = Player.objects.get(telegram_id=9_100_005)
+    before = snapshot(player)
+    status, again = sync(client, {"seq": 1, "count": 1000})
+    assert status == 200
+    assert again == {**first, "duplicate": True}
     assert snapshot(player) == before
 
 
@@ -90,6 +110,8 @@ def test_an_older_seq_is_a_duplicate_with_the_current_totals(client, player) -> 
     before = snapshot(player)
     status, body = sync(client, {"seq": 1, "count": 99})
     assert (status, body["duplicate"], body["seq"], body["clicks"]) == (200, True, 3, 10)
+    # Only the last seq's answer is kept; an older one is answered with nothing counted.
+    assert (body["accepted"], body["rejected"]) == (0, 0)
     assert snapshot(player) == before
 
 
@@ -204,7 +226,7 @@ def test_the_batch_limit_follows_the_setting(client, player) -> None:
 def test_too_many_syncs_get_429_with_retry_after_and_nothing_is_applied(
     client, player, settings
 ) -> None:
-    settings.CLICK_SYNC_RATE = "2/m"
+    settings.CLICK_SYNC_RATE = "3/m"  # the fixture's sync (seq 3) is the first of the minute
     assert sync(client, {"seq": 4, "count": 1})[0] == 200
     assert sync(client, {"seq": 5, "count": 1})[0] == 200
     before = snapshot(player)
@@ -213,10 +235,23 @@ def test_too_many_syncs_get_429_with_retry_after_and_nothing_is_applied(
     assert response.json()["error"] == "rate_limited"
     assert 1 <= int(response["Retry-After"]) <= 60
     assert snapshot(player) == before
+    # A resend of the last applied seq is answered (not limited), and changes nothing either.
+    status, body = sync(client, {"seq": 5, "count": 1})
+    assert (status, body["duplicate"], body["accepted"]) == (200, True, 1)
+    assert snapshot(player) == before
+
+
+def test_the_sync_rate_window_reopens_after_its_period(client, player, settings) -> None:
+    settings.CLICK_SYNC_RATE = "2/m"  # the fixture's sync opened the window
+    assert sync(client, {"seq": 4, "count": 1})[0] == 200
+    assert sync(client, {"seq": 5, "count": 1})[0] == 429
+    Player.objects.filter(pk=player.pk).update(sync_window_at=F("sync_window_at") - 60)
+    status, body = sync(client, {"seq": 5, "count": 1})
+    assert (status, body["accepted"], body["seq"]) == (200, 1, 5)
 
 
 def test_the_rate_limit_is_per_player(client, client_for, settings) -> None:
-    settings.CLICK_SYNC_RATE = "1/m"
+    settings.CLICK_SYNC_RATE = "2/m"  # the fixture's sync is the first of the minute
     assert sync(client, {"seq": 4, "count": 1})[0] == 200
     assert sync(client, {"seq": 5, "count": 1})[0] == 429
     assert sync(client_for(9_100_004), {"seq": 1, "count": 1})[0] == 200
@@ -255,17 +290,49 @@ def test_redis_failing_after_the_commit_keeps_the_clicks_and_slows_clients(clien
 
 
 @redis_only
-def test_redis_down_before_the_sync_is_503_and_nothing_is_applied(client, player) -> None:
-    before = snapshot(player)
+def test_with_redis_down_syncs_are_applied_from_postgresql_alone(client, player) -> None:
+    failing = RedisConnectionError("Connection refused")
     with (
-        mock.patch("redis.Redis.execute_command", side_effect=RedisConnectionError("down")),
-        mock.patch("redis.client.Pipeline.execute", side_effect=RedisConnectionError("down")),
+        mock.patch("redis.Redis.execute_command", side_effect=failing),
+        mock.patch("redis.client.Pipeline.execute", side_effect=failing),
     ):
-        response = client.post(URL, {"seq": 4, "count": 10}, format="json")
-    assert response.status_code == 503
-    assert response.json()["error"] == "unavailable"
-    assert int(response["Retry-After"]) > 0
+        answers = [sync(client, {"seq": seq, "count": 10}) for seq in (4, 5, 6)]
+        resent = sync(client, {"seq": 6, "count": 10})
+    assert [status for status, _ in answers] == [200, 200, 200]
+    assert [body["clicks"] for _, body in answers] == [20, 30, 40]
+    assert all(body["sync_interval_ms"] == MAX_SYNC_INTERVAL_MS for _, body in answers)
+    assert resent == (200, {**answers[-1][1], "duplicate": True})
+    player.refresh_from_db()
+    assert (player.clicks, player.last_seq, history_total(player)) == (40, 6, 40)
+    assert shard_total() == 40
+
+
+@redis_only
+def test_with_redis_down_the_sync_rate_still_holds(client, player, settings) -> None:
+    settings.CLICK_SYNC_RATE = "2/m"  # the fixture's sync is the first of the minute
+    with mock.patch("redis.client.Pipeline.execute", side_effect=RedisConnectionError("down")):
+        assert sync(client, {"seq": 4, "count": 1})[0] == 200
+        before = snapshot(player)
+        response = client.post(URL, {"seq": 5, "count": 1}, format="json")
+    assert (response.status_code, response.json()["error"]) == (429, "rate_limited")
+    assert int(response["Retry-After"]) >= 1
     assert snapshot(player) == before
+
+
+@redis_only
+def test_when_redis_returns_the_next_sync_heals_the_players_board_score(
+    client, player, redis
+) -> None:
+    # The fixture's sync put 10 on the board; two syncs land while Redis is down.
+    with mock.patch("redis.client.Pipeline.execute", side_effect=RedisConnectionError("down")):
+        sync(client, {"seq": 4, "count": 5})
+        sync(client, {"seq": 5, "count": 5})
+    assert board_score(redis, player.pk) == 10
+    live._Breaker.retry_at = 0.0  # the retry period has passed
+    status, body = sync(client, {"seq": 6, "count": 1})
+    assert (status, body["clicks"]) == (200, 21)
+    assert board_score(redis, player.pk) == 21
+    assert body["sync_interval_ms"] < MAX_SYNC_INTERVAL_MS
 
 
 def test_the_endpoint_is_documented_in_the_openapi_schema(api_client) -> None:

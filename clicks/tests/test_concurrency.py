@@ -20,6 +20,7 @@ from clicks.tests.conftest import (
     postgres_only,
     shard_total,
 )
+from core.errors import RateLimited
 from leaderboard.live import redis_client
 from players.models import Player
 from players.tests.factories import PlayerFactory
@@ -33,12 +34,19 @@ pytestmark = [
 ]
 
 
+@pytest.fixture
+def unlimited_sync_rate(settings) -> None:
+    """These threads sync far faster than any client may; the sync rate is tested on its own."""
+    settings.CLICK_SYNC_RATE = "1000000/s"
+
+
 def batch_count(telegram_id: int, seq: int) -> int:
     """What a client sends as batch `seq`: the same count on every retry of that seq."""
     return (telegram_id * 31 + seq * 17) % 45
 
 
 @postgres_only
+@pytest.mark.usefixtures("unlimited_sync_rate")
 def test_concurrent_syncs_with_retries_and_duplicates_count_each_batch_once() -> None:
     telegram_ids = [player.telegram_id for player in PlayerFactory.create_batch(PLAYERS)]
     lock = threading.Lock()
@@ -76,9 +84,13 @@ def test_concurrent_syncs_with_retries_and_duplicates_count_each_batch_once() ->
             assert (telegram_id, seq) not in applied, "a seq was applied twice"
             assert result.accepted + result.rejected == count
             applied[telegram_id, seq] = result
-        else:
-            assert (result.accepted, result.rejected) == (0, 0)
+    for telegram_id, seq, _, result in results:
+        if result.duplicate:
             assert result.seq >= seq
+            # A resend of the player's last seq is told that seq's answer; older ones nothing.
+            original = applied[telegram_id, seq] if result.seq == seq else None
+            expected = (original.accepted, original.rejected) if original else (0, 0)
+            assert (result.accepted, result.rejected) == expected
 
     accepted_by_player: dict[int, int] = defaultdict(int)
     for (telegram_id, _), result in applied.items():
@@ -127,6 +139,7 @@ def test_the_same_batch_sent_by_every_thread_at_once_applies_once() -> None:
 
 
 @postgres_only
+@pytest.mark.usefixtures("unlimited_sync_rate")
 def test_parallel_batches_cannot_spend_the_allowance_twice() -> None:
     player = PlayerFactory()
     start = threading.Barrier(THREADS)
@@ -155,3 +168,38 @@ def test_parallel_batches_cannot_spend_the_allowance_twice() -> None:
     assert player.clicks == accepted
     burst = settings.MAX_CLICKS_PER_SECOND * settings.CLICK_BURST_SECONDS
     assert burst <= accepted <= burst + settings.MAX_CLICKS_PER_SECOND * elapsed + 1
+
+
+@postgres_only
+def test_parallel_syncs_cannot_pass_the_sync_rate(settings) -> None:
+    settings.CLICK_SYNC_RATE = "10/m"
+    player = PlayerFactory()
+    start = threading.Barrier(THREADS)
+    seqs = itertools.count(1)
+
+    def sync_fast(_: int) -> list[SyncResult | RateLimited]:
+        outcomes: list[SyncResult | RateLimited] = []
+        try:
+            start.wait()
+            for _ in range(5):
+                try:
+                    outcomes.append(
+                        clicks_sync(telegram_id=player.telegram_id, seq=next(seqs), count=1)
+                    )
+                except RateLimited as refused:
+                    outcomes.append(refused)
+            return outcomes
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        outcomes = [outcome for batch in pool.map(sync_fast, range(THREADS)) for outcome in batch]
+
+    applied = [o for o in outcomes if isinstance(o, SyncResult) and not o.duplicate]
+    refused = [o for o in outcomes if isinstance(o, RateLimited)]
+    assert len(applied) == 10
+    assert refused and all(1 <= o.retry_after <= 60 for o in refused)
+    player.refresh_from_db()
+    assert (player.clicks, player.sync_window_syncs) == (10, 10)
+    assert ClickDay.objects.get(player=player).syncs == 10
+    assert shard_total() == players_total() == 10

@@ -11,9 +11,11 @@ from clicks.rules import (
     MIN_SYNC_INTERVAL_MS,
     TOLERANCE,
     ClickCap,
+    SyncRate,
     apply_cap,
     refilled_allowance,
     sync_interval_ms,
+    sync_window,
 )
 
 CAP = ClickCap.of(per_second=20, burst_seconds=30)
@@ -197,3 +199,58 @@ def test_sync_interval_keeps_the_expected_request_rate_within_budget(active, bud
     if interval < MAX_SYNC_INTERVAL_MS:
         assert active * 1000 / interval <= budget
     assert sync_interval_ms(active_players=active + 1, budget_rps=budget) >= interval
+
+
+@pytest.mark.parametrize(
+    ("rate", "limit", "period"),
+    [("120/m", 120, 60.0), ("5/10s", 5, 10.0), ("1000/h", 1000, 3600.0), ("3/2d", 3, 172800.0)],
+)
+def test_a_sync_rate_is_read_in_django_ratelimit_notation(rate, limit, period) -> None:
+    assert SyncRate.parse(rate) == SyncRate(limit=limit, period=period)
+
+
+@pytest.mark.parametrize("rate", ["", "120", "120/", "x/m", "120/w", "0/m", "5/0s", "-1/m"])
+def test_a_malformed_sync_rate_is_refused(rate) -> None:
+    with pytest.raises(ValueError, match="not a rate"):
+        SyncRate.parse(rate)
+
+
+def test_the_sync_window_allows_the_limit_then_refuses_until_it_closes() -> None:
+    rate = SyncRate(limit=3, period=60.0)
+    window_at, syncs = 0.0, 0
+    allowed = []
+    for now in (START, START + 1, START + 2, START + 3, START + 59.5):
+        decision = sync_window(rate, window_at=window_at, window_syncs=syncs, now=now)
+        allowed.append(decision.allowed)
+        window_at, syncs = decision.window_at, decision.window_syncs
+    assert allowed == [True, True, True, False, False]
+    assert (window_at, syncs) == (START, 3)
+    refused = sync_window(rate, window_at=window_at, window_syncs=syncs, now=START + 20)
+    assert refused.retry_after == pytest.approx(40.0)
+    reopened = sync_window(rate, window_at=window_at, window_syncs=syncs, now=START + 60)
+    assert (reopened.allowed, reopened.window_at, reopened.window_syncs) == (True, START + 60, 1)
+
+
+def test_a_clock_that_went_back_does_not_reopen_the_window_early() -> None:
+    rate = SyncRate(limit=2, period=60.0)
+    decision = sync_window(rate, window_at=START, window_syncs=2, now=START - 30)
+    assert (decision.allowed, decision.retry_after) == (False, 60.0)
+
+
+@settings(max_examples=200)
+@given(
+    limit=st.integers(min_value=1, max_value=20),
+    gaps_ms=st.lists(st.integers(min_value=0, max_value=30_000), min_size=1, max_size=80),
+)
+def test_no_window_of_the_period_ever_holds_more_than_twice_the_limit(limit, gaps_ms) -> None:
+    # A fixed window can be hit at its end and at the next one's start, never more.
+    rate = SyncRate(limit=limit, period=60.0)
+    window_at, syncs, now, allowed_at = 0.0, 0, START, []
+    for gap in gaps_ms:
+        now += gap / 1000
+        decision = sync_window(rate, window_at=window_at, window_syncs=syncs, now=now)
+        window_at, syncs = decision.window_at, decision.window_syncs
+        if decision.allowed:
+            allowed_at.append(now)
+    for first in allowed_at:
+        assert sum(1 for at in allowed_at if first <= at < first + rate.period) <= 2 * limit

@@ -1,6 +1,8 @@
 """Click sync, reset and the totals they keep, called as services with an injected clock."""
 
+import math
 import random
+import time
 from datetime import UTC, date, datetime, timedelta
 from unittest import mock
 
@@ -10,9 +12,9 @@ from django.core.cache import cache
 from django.db import OperationalError, connection, transaction
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from clicks.live import ACTIVE_PLAYERS_KEY
+from clicks.live import ACTIVE_PLAYERS_KEY, REDIS_RETRY_SECONDS
 from clicks.models import ClickDay, ClickReset
-from clicks.rules import ClickCap, apply_cap
+from clicks.rules import MAX_SYNC_INTERVAL_MS, ClickCap, SyncRate, apply_cap, sync_window
 from clicks.services import clicks_reset, clicks_sync, stats_recalculate
 from clicks.tests.conftest import (
     board_score,
@@ -22,7 +24,8 @@ from clicks.tests.conftest import (
     redis_only,
     shard_total,
 )
-from core.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
+from core.errors import Forbidden, InvalidInput, NotFound, RateLimited, ServiceUnavailable
+from leaderboard.live import BOARD_KEY, member_for
 from leaderboard.models import ClickTotalShard, shard_for
 from players.models import Player
 from players.tests.factories import PlayerFactory
@@ -55,7 +58,8 @@ class TestSync:
         player = PlayerFactory()
         clicks_sync(telegram_id=player.telegram_id, seq=7, count=9, now=NOON)
         result = clicks_sync(telegram_id=player.telegram_id, seq=7, count=9, now=NOON + 5)
-        assert (result.duplicate, result.accepted, result.seq, result.clicks) == (True, 0, 7, 9)
+        # Answered as the first time (accepted 9), without counting anything again.
+        assert (result.duplicate, result.accepted, result.seq, result.clicks) == (True, 9, 7, 9)
         assert day_rows(player) == [(date(2026, 5, 1), 9, 0, 1)]
         player.refresh_from_db()
         assert player.last_seen_at == datetime.fromtimestamp(NOON, tz=UTC)
@@ -198,7 +202,7 @@ def test_the_sql_cap_agrees_with_the_python_rules() -> None:
         now = NOON + rng.choice([0, -3, 0.025, 0.05])
         count = rng.choice([0, 1, 19, 20, 21, 599, 600, 601, 1000])
         Player.objects.filter(pk=player.pk).update(
-            click_allowance=allowance, click_allowance_at=allowance_at
+            click_allowance=allowance, click_allowance_at=allowance_at, sync_window_syncs=0
         )
         expected = apply_cap(
             cap, count=count, allowance=allowance, allowance_at=allowance_at, now=now
@@ -208,6 +212,38 @@ def test_the_sql_cap_agrees_with_the_python_rules() -> None:
         assert (result.accepted, result.rejected) == (expected.accepted, expected.rejected)
         assert player.click_allowance == expected.allowance
         assert player.click_allowance_at == expected.allowance_at
+
+
+@postgres_only
+def test_the_sql_sync_rate_agrees_with_the_python_rules(settings) -> None:
+    # The statement repeats rules.sync_window in SQL; both must decide every case alike.
+    settings.CLICK_SYNC_RATE = "3/m"
+    rng = random.Random(11)
+    rate = SyncRate.parse("3/m")
+    player = PlayerFactory()
+    seq = 0
+    for _ in range(200):
+        window_at = NOON - rng.choice([0, 0.001, 1.5, 59.999, 60, 60.001, 3600, -5])
+        window_syncs = rng.choice([0, 1, 2, 3, 4])
+        Player.objects.filter(pk=player.pk).update(
+            sync_window_at=window_at, sync_window_syncs=window_syncs
+        )
+        expected = sync_window(rate, window_at=window_at, window_syncs=window_syncs, now=NOON)
+        seq += 1
+        try:
+            result = clicks_sync(telegram_id=player.telegram_id, seq=seq, count=1, now=NOON)
+        except RateLimited as refused:
+            assert not expected.allowed
+            assert refused.retry_after == math.ceil(expected.retry_after)
+            seq -= 1  # nothing applied; the client sends this seq again
+        else:
+            assert expected.allowed and not result.duplicate
+        player.refresh_from_db()
+        assert (player.sync_window_at, player.sync_window_syncs) == (
+            expected.window_at,
+            expected.window_syncs,
+        )
+        assert player.last_seq == seq
 
 
 @redis_only
@@ -231,6 +267,30 @@ class TestLiveBoard:
             clicks_sync(telegram_id=late.telegram_id, seq=1, count=1, now=NOON + 61)
         assert redis.zscore(ACTIVE_PLAYERS_KEY, str(early.pk)) is None
         assert redis.zscore(ACTIVE_PLAYERS_KEY, str(late.pk)) == NOON + 61
+
+    def test_the_board_gets_the_players_total_even_if_it_missed_earlier_syncs(self, redis) -> None:
+        player = PlayerFactory()
+        clicks_sync(telegram_id=player.telegram_id, seq=1, count=40, now=NOON)
+        redis.zadd(BOARD_KEY, {member_for(player.pk): 3})  # as if a board write was lost
+        clicks_sync(telegram_id=player.telegram_id, seq=2, count=2, now=NOON + 1)
+        assert board_score(redis, player.pk) == 42
+
+    def test_after_a_redis_error_syncs_skip_redis_briefly_then_try_again(self, redis) -> None:
+        player = PlayerFactory()
+        with mock.patch(
+            "redis.client.Pipeline.execute", side_effect=RedisConnectionError("gone")
+        ) as failing:
+            first = clicks_sync(telegram_id=player.telegram_id, seq=1, count=8, now=NOON)
+            second = clicks_sync(telegram_id=player.telegram_id, seq=2, count=2, now=NOON + 1)
+        assert failing.call_count == 1  # the second sync did not wait for Redis again
+        assert first.sync_interval_ms == second.sync_interval_ms == MAX_SYNC_INTERVAL_MS
+        assert second.clicks == 10
+        with mock.patch(
+            "clicks.live.time.monotonic", return_value=time.monotonic() + REDIS_RETRY_SECONDS
+        ):
+            third = clicks_sync(telegram_id=player.telegram_id, seq=3, count=1, now=NOON + 2)
+        assert third.sync_interval_ms < MAX_SYNC_INTERVAL_MS
+        assert board_score(redis, player.pk) == 11
 
     def test_redis_failing_after_the_commit_keeps_the_clicks(self, redis) -> None:
         player = PlayerFactory()
