@@ -5,7 +5,9 @@ like `*_[<b>` shows exactly as typed and cannot format or break a message.
 """
 
 import html
+import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
@@ -16,8 +18,6 @@ from players.rules import MAX_LENGTH, MIN_LENGTH
 PLAY_LABEL = "Play"
 # Replies to a message starting with this are taken as the player's chosen game name.
 NAME_PROMPT = "Choose your game name"
-# How many leaders the welcome message and /top list.
-BOARD_SIZE = 5
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 
 Entry = Mapping[str, Any]
@@ -77,24 +77,75 @@ def name_set_text(*, player: Player, moderation: str) -> str:
     return text
 
 
-def _entry_line(entry: Entry, *, mine: bool) -> str:
-    rank = entry["rank"]
-    medal = MEDALS.get(rank, "")
-    line = f"{medal}{rank}. {escape(entry['game_name'])} — {count(entry['clicks'])}"
-    return f"<b>{line}</b> ← you" if mine else line
+# The line that stands for places skipped between the top and the player's part.
+GAP = "…"
 
 
-def board_text(board: Board, *, size: int = BOARD_SIZE) -> str:
-    """The top of the leaderboard, then the player's own place if it is further down."""
-    me = board["me"]
-    top = list(board["top"])[:size]
-    lines = ["<b>Leaderboard</b>"]
-    lines += [_entry_line(entry, mine=entry["player_id"] == me["player_id"]) for entry in top]
-    if all(entry["player_id"] != me["player_id"] for entry in top):
-        if top and me["rank"] > top[-1]["rank"] + 1:
-            lines.append("…")
-        lines.append(_entry_line(me, mine=True))
-    return "\n".join(lines)
+@dataclass(frozen=True)
+class BoardLine:
+    """One displayed leaderboard row, formatted by the board rule (docs/architecture.md)."""
+
+    rank: int
+    name: str
+    clicks: str
+    share: str
+    me: bool
+
+
+def share_text(share: float) -> str:
+    """A share in percent (0..100, as the API sends it): 0%, <0.01%, 0.42%, 12.3%.
+
+    Half-up rounding done in doubles, floor(share * 10^d + 0.5), exactly as the web and Godot
+    clients do it, so all three show the same text.
+    """
+    if not isinstance(share, int | float) or not math.isfinite(share) or share <= 0:
+        return "0%"
+    if share < 0.01:
+        return "<0.01%"
+    decimals = 2 if share < 1 else 1
+    scale = 10**decimals
+    scaled = math.floor(share * scale + 0.5)
+    return f"{scaled // scale}.{scaled % scale:0{decimals}d}%"
+
+
+def board_lines(board: Board) -> list[BoardLine | str]:
+    """The rows of a leaderboard answer by the board rule, with GAP where places are skipped.
+
+    Every `top` entry, then, when there is an `around` part, GAP if its first rank is past
+    len(top) + 1 (ties share ranks, so rows are counted, not the last rank), then `around`.
+    """
+    my_id = board["me"]["player_id"]
+
+    def line(entry: Entry) -> BoardLine:
+        return BoardLine(
+            rank=entry["rank"],
+            name=entry["game_name"],
+            clicks=count(entry["clicks"]),
+            share=share_text(entry["share"]),
+            me=entry["player_id"] == my_id,
+        )
+
+    top, around = list(board["top"]), list(board["around"])
+    lines: list[BoardLine | str] = [line(entry) for entry in top]
+    if around:
+        if around[0]["rank"] > len(top) + 1:
+            lines.append(GAP)
+        lines += [line(entry) for entry in around]
+    return lines
+
+
+def _row_text(row: BoardLine | str) -> str:
+    if isinstance(row, str):
+        return row
+    medal = MEDALS.get(row.rank, "")
+    # Every part is escaped: a name is user text, and a share can read "<0.01%".
+    text = f"{medal}{count(row.rank)}. {escape(row.name)} — {row.clicks} ({escape(row.share)})"
+    return f"<b>{text}</b> ← you" if row.me else text
+
+
+def board_text(board: Board) -> str:
+    """The leaderboard block: the top, then the player's own part further down (board rule)."""
+    return "\n".join(["<b>Leaderboard</b>", *(_row_text(row) for row in board_lines(board))])
 
 
 def welcome_text(*, player: Player, board: Board) -> str:

@@ -226,7 +226,7 @@ def test_too_short_name_gets_the_rule_message(bot_settings: Any, standin: BotApi
 
 
 def test_start_with_a_named_player_sends_the_welcome(bot_settings: Any, standin: BotApiStandIn):
-    leaders = [with_clicks(1000 - n * 100, game_name=f"Leader{n}") for n in range(6)]
+    leaders = [with_clicks(1000 - n * 100, game_name=f"Leader{n}") for n in range(7)]
     me = with_clicks(10, telegram_id=USER_ID, game_name="Ann")
 
     post_update(message_update(user_id=USER_ID, text="/start"))
@@ -236,8 +236,11 @@ def test_start_with_a_named_player_sends_the_welcome(bot_settings: Any, standin:
     total = sum(player.clicks for player in [*leaders, me])
     assert text.startswith("Welcome, Ann!\nYour clicks: 10\n")
     assert f"Everyone's clicks: {total:,}" in text
-    assert "🥇1. Leader0 — 1,000\n🥈2. Leader1 — 900\n🥉3. Leader2 — 800\n" in text
-    assert "5. Leader4 — 600\n…\n7. Ann — 10 ← you" in text
+    assert (
+        "🥇1. Leader0 — 1,000 (20.4%)\n🥈2. Leader1 — 900 (18.3%)\n🥉3. Leader2 — 800 (16.3%)\n"
+        in text
+    )
+    assert "5. Leader4 — 600 (12.2%)\n…\n7. Leader6 — 400 (8.1%)\n8. Ann — 10 (0.20%) ← you" in text
     assert "Leader5" not in text
     assert play_url(welcome) == MINI_APP_URL
 
@@ -258,7 +261,7 @@ def test_player_in_the_top_is_marked_in_place(bot_settings: Any, standin: BotApi
     post_update(message_update(user_id=USER_ID, text="/start"))
 
     text = shown(standin.calls_to("sendMessage")[0]["text"])
-    assert "🥇1. Leader — 500\n🥈2. Ann — 300 ← you\n" in text
+    assert "🥇1. Leader — 500 (62.5%)\n🥈2. Ann — 300 (37.5%) ← you" in text
     assert "…" not in text
 
 
@@ -295,7 +298,7 @@ def test_top_lists_everyones_clicks_the_leaders_and_own_place(
     [answer] = standin.calls_to("sendMessage")
     assert shown(answer["text"]) == (
         "Everyone's clicks: 150 by 3 players\n\n"
-        "Leaderboard\n🥇1. Bob — 70\n🥈2. Ann — 50 ← you\n🥉3. Cid — 30"
+        "Leaderboard\n🥇1. Bob — 70 (46.7%)\n🥈2. Ann — 50 (33.3%) ← you\n🥉3. Cid — 30 (20.0%)"
     )
     assert play_url(answer) == MINI_APP_URL
 

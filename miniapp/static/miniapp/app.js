@@ -426,12 +426,8 @@
     element.textContent = numberFormat.format(value);
   }
 
-  /** A share in percent (0..100, as the API sends it) for a counter: 66.7%, 0.42%, <0.01%. */
-  function formatShare(percent) {
-    if (!Number.isFinite(percent) || percent <= 0) return "0%";
-    if (percent < 0.01) return "<0.01%";
-    return `${percent.toFixed(percent < 1 ? 2 : 1)}%`;
-  }
+  /** A share in percent (0..100, as the API sends it), by the board's rule (board.js). */
+  const formatShare = window.ClickgameBoard.formatShare;
 
   function plural(count, noun) {
     return `${numberFormat.format(count)} ${noun}${count === 1 ? "" : "s"}`;
@@ -535,20 +531,20 @@
     if (app.sync) app.sync.noteTotal(response.body.total_clicks);
   }
 
-  function boardRow(entry, myId) {
+  function boardRow(line) {
     const row = document.createElement("li");
     row.className = "row";
-    row.dataset.playerId = String(entry.player_id);
-    row.dataset.rank = String(entry.rank);
-    if (entry.player_id === myId) {
+    row.dataset.playerId = String(line.playerId);
+    row.dataset.rank = String(line.rank);
+    if (line.me) {
       row.classList.add("me");
       row.setAttribute("aria-current", "true");
     }
     const cells = [
-      ["rank", `#${numberFormat.format(entry.rank)}`],
-      ["name", entry.game_name || `Player #${entry.player_id}`],
-      ["clicks", numberFormat.format(entry.clicks)],
-      ["share", formatShare(entry.share)],
+      ["rank", `#${window.ClickgameBoard.formatCount(line.rank)}`],
+      ["name", line.name],
+      ["clicks", line.clicks],
+      ["share", line.share],
     ];
     for (const [name, text] of cells) {
       const cell = document.createElement("span");
@@ -559,15 +555,15 @@
     return row;
   }
 
+  /** The board by the one display rule (board.js): top rows, "…" if places are skipped, own part. */
   function renderBoard(board) {
-    const myId = board.me ? board.me.player_id : app.me.id;
-    const top = board.top || [];
-    const shown = new Set(top.map((entry) => entry.player_id));
-    const around = (board.around || []).filter((entry) => !shown.has(entry.player_id));
-    $("board-top").replaceChildren(...top.map((entry) => boardRow(entry, myId)));
-    $("board-around").replaceChildren(...around.map((entry) => boardRow(entry, myId)));
-    const lastTopRank = top.length ? top[top.length - 1].rank : 0;
-    $("board-separator").hidden = !(around.length && around[0].rank > lastTopRank + 1);
+    const { GAP, boardLines } = window.ClickgameBoard;
+    const lines = boardLines(board);
+    const rows = lines.filter((line) => line !== GAP);
+    const topCount = (board.top || []).length;
+    $("board-top").replaceChildren(...rows.slice(0, topCount).map(boardRow));
+    $("board-around").replaceChildren(...rows.slice(topCount).map(boardRow));
+    $("board-separator").hidden = !lines.includes(GAP);
     const summary = $("board-summary");
     summary.dataset.players = String(board.total_players);
     summary.dataset.total = String(board.total_clicks);
