@@ -29,6 +29,19 @@ class LeaderboardSerializer(serializers.Serializer):
         "empty when the player is in `top`.",
     )
     me = EntrySerializer()
+    poll_interval_ms = serializers.IntegerField(
+        required=False,
+        help_text="Only while the live board is degraded: poll the leaderboard this rarely.",
+    )
+    source = serializers.ChoiceField(
+        choices=["snapshot"],
+        required=False,
+        help_text="Only when ranks come from the periodic snapshot (live board unavailable).",
+    )
+    stale_seconds = serializers.FloatField(
+        required=False,
+        help_text="With `source`: how old the snapshot's ranks and `total_players` are.",
+    )
 
 
 class LeaderboardApi(APIView):

@@ -1,7 +1,11 @@
-"""The two leaderboard backends: the same questions answered from SQL or from the Redis board.
+"""The leaderboard backends: the same questions answered from SQL, a snapshot or the Redis board.
 
-Order (both backends): clicks descending, then player id ascending. Equal clicks share a rank:
+Order (every backend): clicks descending, then player id ascending. Equal clicks share a rank:
 rank = 1 + the number of visible players with strictly more clicks (1, 2, 2, 4).
+
+Every backend only reads. A Redis board that cannot answer (lost, not yet holding a player,
+showing a player banned since) raises BoardNotReady and the selectors ask `fallback_board()`;
+`run_board_keeper` repairs the live board outside any request.
 """
 
 import logging
@@ -9,18 +13,17 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from core.errors import NotFound
 from leaderboard import live
-from leaderboard.rebuild import board_rebuild_when_lost
+from leaderboard.models import BoardSnapshot
+from leaderboard.snapshot import snapshot_rank, usable_snapshot
 from players.models import Player
 
 logger = logging.getLogger(__name__)
 
 TOP_SIZE = 5
-# New players added to the Redis board per round by a reader, and rounds per request.
-JOIN_BATCH = 1000
-JOIN_ROUNDS = 10
 
 
 @dataclass(frozen=True)
@@ -58,9 +61,14 @@ class Board(Protocol):
         """The places of the visible players among `player_ids` (others are left out)."""
         ...
 
-    def forget(self, *, player_ids: list[int]) -> None:
-        """Drop players the database says are gone or banned (a stale live entry)."""
-        ...
+
+class BoardNotReady(Exception):
+    """The Redis board cannot answer right now (lost or being built); ask the fallback."""
+
+
+class NotOnLiveBoard(BoardNotReady):
+    """The board is ready but does not hold what this answer needs yet (a new or just-banned
+    player); the keeper's next pass fixes it, the fallback answers meanwhile."""
 
 
 def ranked_top(rows: list[tuple[int, int]]) -> list[Ranked]:
@@ -77,13 +85,22 @@ def _not_on_board(player_id: int) -> NotFound:
 
 
 class SqlBoard:
-    """The board read straight from the players table (index `player_board_idx`)."""
+    """The board read straight from the players table (index `player_board_idx`), exactly."""
 
     def _visible(self) -> QuerySet[Player]:
         return Player.objects.visible()
 
     def _rank(self, clicks: int) -> int:
         return self._visible().filter(clicks__gt=clicks).count() + 1
+
+    def _total(self) -> int:
+        return self._visible().count()
+
+    def _rank_below_top(self, clicks: int, top: list[Ranked]) -> int:
+        """The rank of an entry outside the top: the last top rank on a tie, never inside it."""
+        if top and clicks == top[-1].clicks:
+            return top[-1].rank
+        return max(self._rank(clicks), len(top) + 1)
 
     def view(self, *, player_id: int) -> BoardView:
         visible = self._visible()
@@ -92,10 +109,10 @@ class SqlBoard:
             raise _not_on_board(player_id)
         top_rows = visible.order_by("-clicks", "pk").values_list("pk", "clicks")[:TOP_SIZE]
         top = ranked_top(list(top_rows))
-        rank = self._rank(clicks)
-        me = Ranked(player_id, clicks, rank)
-        if any(entry.player_id == player_id for entry in top):
-            return BoardView(visible.count(), top, me, None, None)
+        in_top = next((entry for entry in top if entry.player_id == player_id), None)
+        if in_top is not None:
+            return BoardView(self._total(), top, in_top, None, None)
+        me = Ranked(player_id, clicks, self._rank_below_top(clicks, top))
         # Two cheap index probes per side: a tie neighbour first, else the nearest other score.
         fields = ("pk", "clicks")
         above_row = (
@@ -109,18 +126,20 @@ class SqlBoard:
             visible.filter(clicks__lt=clicks).order_by("-clicks", "pk").values_list(*fields)
         ).first()
         return BoardView(
-            visible.count(),
+            self._total(),
             top,
             me,
-            self._neighbour(above_row, me),
-            self._neighbour(below_row, me),
+            self._neighbour(above_row, me, top),
+            self._neighbour(below_row, me, top),
         )
 
-    def _neighbour(self, row: tuple[int, int] | None, me: Ranked) -> Ranked | None:
+    def _neighbour(
+        self, row: tuple[int, int] | None, me: Ranked, top: list[Ranked]
+    ) -> Ranked | None:
         if row is None:
             return None
         player_id, clicks = row
-        rank = me.rank if clicks == me.clicks else self._rank(clicks)
+        rank = me.rank if clicks == me.clicks else self._rank_below_top(clicks, top)
         return Ranked(player_id, clicks, rank)
 
     def ranks(self, *, player_ids: list[int]) -> dict[int, Ranked]:
@@ -133,20 +152,38 @@ class SqlBoard:
             result[player_id] = Ranked(player_id, clicks, rank_of[clicks])
         return result
 
-    def forget(self, *, player_ids: list[int]) -> None:
-        """Nothing to drop: the table is the truth."""
+
+class SnapshotBoard(SqlBoard):
+    """The players table for who is where, the snapshot for ranks and the player count.
+
+    Every query is an index probe, so it stays fast at any size; ranks and `total_players` are
+    as of the snapshot (`stale_seconds`), clicks and order are live.
+    """
+
+    def __init__(self, snapshot: BoardSnapshot) -> None:
+        self.snapshot = snapshot
+
+    @property
+    def stale_seconds(self) -> float:
+        """How old the snapshot's ranks are."""
+        return max(0.0, (timezone.now() - self.snapshot.taken_at).total_seconds())
+
+    def _rank(self, clicks: int) -> int:
+        return snapshot_rank(clicks)
+
+    def _total(self) -> int:
+        return self.snapshot.players
 
 
-# KEYS: board, ready flag, known max id. ARGV: the player's member, top size.
+# KEYS: board, ready flag. ARGV: the player's member, top size.
 # Returns nil when the board is not ready (Redis lost its data or was never built), else
-# {card, top, known_max_id[, score, position, neighbours, neighbour ranks]}.
+# {card, top[, score, position, neighbours, neighbour ranks]}.
 _VIEW_LUA = """
 if redis.call('EXISTS', KEYS[2]) == 0 then return false end
 local card = redis.call('ZCARD', KEYS[1])
 local top = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1, 'WITHSCORES')
-local known = redis.call('GET', KEYS[3]) or '0'
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not score then return {card, top, known} end
+if not score then return {card, top} end
 local pos = redis.call('ZREVRANK', KEYS[1], ARGV[1])
 local first = pos - 1
 if first < 0 then first = 0 end
@@ -155,19 +192,8 @@ local ranks = {}
 for i = 2, #near, 2 do
   ranks[#ranks + 1] = redis.call('ZCOUNT', KEYS[1], '(' .. near[i], '+inf') + 1
 end
-return {card, top, known, score, pos, near, ranks}
+return {card, top, score, pos, near, ranks}
 """
-
-# KEYS: known max id. ARGV: a player id now on the board. Only ever raises the mark.
-_RAISE_KNOWN_LUA = """
-local known = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tonumber(ARGV[1]) > known then redis.call('SET', KEYS[1], ARGV[1]) end
-return 1
-"""
-
-
-class BoardNotReady(Exception):
-    """The Redis board cannot answer right now (lost or being built); ask SQL instead."""
 
 
 def _pairs(flat: list[Any]) -> list[tuple[int, int]]:
@@ -176,78 +202,29 @@ def _pairs(flat: list[Any]) -> list[tuple[int, int]]:
 
 
 class RedisBoard:
-    """The board in the Redis sorted set `live.BOARD_KEY`: one script call per answer.
+    """The board in the Redis sorted set `live.BOARD_KEY`: one read-only script call per answer.
 
-    The board holds every visible player, with 0 clicks too. Click syncs create members by their
-    first increment; readers add players newer than `KNOWN_MAX_ID_KEY` (and the asking player if
-    missing) with ZADD NX 0, which can never count a click twice: it only creates an absent member
-    at 0, and any increment, earlier or later, adds on top.
+    The board holds every visible player, with 0 clicks too: a player arrives by their first
+    sync (`live.board_set_total`) or by the keeper's next pass (`leaderboard.keeper`). Nothing
+    here writes to Redis or the database.
     """
 
     def __init__(self, client: Any) -> None:
         self.client = client
         self._view_script = client.register_script(_VIEW_LUA)
-        self._raise_known = client.register_script(_RAISE_KNOWN_LUA)
 
-    def _run_view(self, player_id: int) -> list[Any]:
+    def view(self, *, player_id: int) -> BoardView:
         result = self._view_script(
-            keys=[live.BOARD_KEY, live.BOARD_READY_KEY, live.KNOWN_MAX_ID_KEY],
+            keys=[live.BOARD_KEY, live.BOARD_READY_KEY],
             args=[live.member_for(player_id), TOP_SIZE],
         )
         if result is None:
-            board_rebuild_when_lost(client=self.client)
             raise BoardNotReady
-        return result
-
-    def _join_new_players(self, known_max_id: int) -> bool:
-        """Put visible players newer than the board's mark on it; True if any were new.
-
-        Only players with 0 clicks are added (ZADD NX 0); one with clicks is created on the board
-        by its own first increment.
-        """
-        joined = False
-        for _ in range(JOIN_ROUNDS):
-            new_rows = list(
-                Player.objects.visible()
-                .filter(pk__gt=known_max_id)
-                .order_by("pk")
-                .values_list("pk", "clicks")[:JOIN_BATCH]
-            )
-            if not new_rows:
-                break
-            idle = {live.member_for(pk): 0 for pk, clicks in new_rows if not clicks}
-            if idle:
-                self.client.zadd(live.BOARD_KEY, idle, nx=True)
-            known_max_id = new_rows[-1][0]
-            self._raise_known(keys=[live.KNOWN_MAX_ID_KEY], args=[known_max_id])
-            joined = True
-        return joined
-
-    def _add_missing(self, player_id: int) -> None:
-        """Put a visible player absent from the board on it; NotFound for others.
-
-        Only a player with 0 clicks is added here (ZADD NX 0). One with clicks whose first
-        increment has not landed yet is answered from SQL this time.
-        """
-        clicks = Player.objects.visible().filter(pk=player_id).values_list("clicks", flat=True)
-        found = clicks.first()
-        if found is None:
-            raise _not_on_board(player_id)
-        if found:
-            logger.warning("player %s has clicks but no board entry yet", player_id)
-            raise BoardNotReady
-        self.client.zadd(live.BOARD_KEY, {live.member_for(player_id): 0}, nx=True)
-
-    def view(self, *, player_id: int) -> BoardView:
-        result = self._run_view(player_id)
-        if self._join_new_players(int(result[2])):
-            result = self._run_view(player_id)
-        if len(result) == 3:
-            self._add_missing(player_id)
-            result = self._run_view(player_id)
-            if len(result) == 3:
-                raise BoardNotReady
-        card, top_flat, _known, _score, position, near_flat, near_ranks = result
+        if len(result) == 2:
+            if not Player.objects.visible().filter(pk=player_id).exists():
+                raise _not_on_board(player_id)
+            raise NotOnLiveBoard(f"player {player_id} is not on the live board yet")
+        card, top_flat, _score, position, near_flat, near_ranks = result
         top = ranked_top(_pairs(top_flat))
         neighbours = [
             Ranked(player_id=pid, clicks=c, rank=int(r))
@@ -261,11 +238,9 @@ class RedisBoard:
         return BoardView(int(card), top, me, above, below)
 
     def ranks(self, *, player_ids: list[int]) -> dict[int, Ranked]:
-        ready, known_max_id = self.client.mget(live.BOARD_READY_KEY, live.KNOWN_MAX_ID_KEY)
-        if ready is None:
-            board_rebuild_when_lost(client=self.client)
+        """Ranks from the board; players not on it yet are ranked by the fallback board."""
+        if not self.client.exists(live.BOARD_READY_KEY):
             raise BoardNotReady
-        self._join_new_players(int(known_max_id or 0))
         members = [live.member_for(pk) for pk in player_ids]
         scores = self.client.zmscore(live.BOARD_KEY, members) if members else []
         on_board = [
@@ -277,17 +252,23 @@ class RedisBoard:
         for _pk, clicks in on_board:
             pipe.zcount(live.BOARD_KEY, f"({clicks}", "+inf")
         above_counts = pipe.execute() if on_board else []
-        return {
+        ranked = {
             pk: Ranked(pk, clicks, int(above) + 1)
             for (pk, clicks), above in zip(on_board, above_counts, strict=True)
         }
+        missing = [pk for pk in player_ids if pk not in ranked]
+        if missing:
+            ranked.update(fallback_board().ranks(player_ids=missing))
+        return ranked
 
-    def forget(self, *, player_ids: list[int]) -> None:
-        if player_ids:
-            self.client.zrem(live.BOARD_KEY, *[live.member_for(pk) for pk in player_ids])
+
+def fallback_board() -> SqlBoard:
+    """The board that answers when the live one cannot: the snapshot at scale, else the table."""
+    snapshot = usable_snapshot()
+    return SqlBoard() if snapshot is None else SnapshotBoard(snapshot)
 
 
 def board_backend() -> Board:
-    """The configured backend: Redis when REDIS_URL is set, SQL otherwise."""
+    """The configured backend: Redis when REDIS_URL is set, else the fallback board."""
     client = live.redis_client()
-    return SqlBoard() if client is None else RedisBoard(client)
+    return fallback_board() if client is None else RedisBoard(client)

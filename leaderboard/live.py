@@ -1,12 +1,17 @@
 """The live leaderboard in Redis: key names and the commands writers put in their pipelines.
 
 The board is a sorted set: score = the player's clicks, member = the player's id encoded so that
-equal scores list the earlier player (smaller id) first in ZREVRANGE order. Writers only ever
-ZINCRBY by what they added (never ZADD a value read earlier, which could be stale).
+equal scores list the earlier player (smaller id) first in ZREVRANGE order.
+
+Writers after a database commit either write the player's absolute total as returned by the
+committing statement (`board_set_total`: ZADD GT, so a late, smaller total never lowers a newer
+one and a lost write is healed by the next one) or, for changes that lower a score (a reset),
+add a delta (`board_add_clicks`). Readers never write here: a board missing its ready key is
+"rebuild pending" and is rebuilt by `run_board_keeper` (or `recalculate_leaderboard`).
 
 While `leaderboard.rebuild` rebuilds the board, writers also record the members they touched
 (`TOUCHED_KEY`), so the rebuild can re-check exactly those players after it swapped the new board
-in; see `leaderboard.rebuild.board_rebuild` for why that keeps every increment.
+in; see `leaderboard.rebuild.board_rebuild` for why that keeps every click.
 """
 
 from typing import Any
@@ -15,16 +20,19 @@ from django.conf import settings
 from redis import Redis
 
 BOARD_KEY = "lb:board"
-# Set when a full rebuild has finished; if Redis lost its data this key is gone too.
+# Set when a full rebuild has finished; if Redis lost its data this key is gone too, and its
+# absence is what flags the board as needing a rebuild (no reader writes a flag).
 BOARD_READY_KEY = "lb:ready"
 # The board being built by a rebuild, renamed over BOARD_KEY when complete.
 BOARD_NEW_KEY = "lb:board:new"
 # Present (with a TTL) while a rebuild runs; writers then add their members to TOUCHED_KEY.
 REBUILDING_KEY = "lb:rebuilding"
 TOUCHED_KEY = "lb:touched"
-# Only one rebuild at a time (SET NX with a TTL, value = the holder's token).
+# Only one rebuild at a time: SET NX with a short TTL that the owner renews; the value names the
+# owner (see `leaderboard.rebuild.RebuildLock`).
 REBUILD_LOCK_KEY = "lb:rebuild:lock"
-# The highest player id known to be on the board; readers add newer players (with 0 clicks).
+# The highest player id the keeper (or a rebuild) has put on the board; newer players are added
+# by the keeper's next pass or by their own first sync. Written by the keeper only.
 KNOWN_MAX_ID_KEY = "lb:known_max_id"
 # Members are MEMBER_BASE - player_id, zero-padded: same width, so string order is number order.
 MEMBER_BASE = 10**13

@@ -46,3 +46,35 @@ class GlobalStats(models.Model):
 
     def __str__(self) -> str:
         return f"{self.total_clicks} clicks by {self.total_users} players"
+
+
+class BoardSnapshot(models.Model):
+    """When the board snapshot was taken and how many visible players it counted (one row, pk 1).
+
+    The snapshot answers ranks by one index probe when the live board cannot (Redis away, board
+    lost) on a board too big to count per request; `run_board_keeper` refreshes it.
+    """
+
+    SINGLETON_PK = 1
+
+    id = models.SmallIntegerField(primary_key=True, default=SINGLETON_PK)
+    players = models.BigIntegerField(default=0)
+    taken_at = models.DateTimeField()
+    seconds = models.FloatField(default=0.0, help_text="How long the refresh took.")
+
+    class Meta:
+        verbose_name = "board snapshot"
+
+    def __str__(self) -> str:
+        return f"{self.players} players at {self.taken_at:%Y-%m-%d %H:%M:%S}"
+
+
+class BoardSnapshotRank(models.Model):
+    """A click count present on the board at snapshot time and how many visible players had at
+    least that many clicks; rank(c) = 1 + players_at_or_above of the smallest count above c."""
+
+    clicks = models.BigIntegerField(primary_key=True)
+    players_at_or_above = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.players_at_or_above} players with at least {self.clicks} clicks"

@@ -1,24 +1,43 @@
-"""Leaderboard reads: the board around a player, ranks, the global total and the stats row."""
+"""Leaderboard reads: the board around a player, ranks, the global total, stats, board status.
+
+Every function here only reads: no row, no Redis key and no thread is created by a read. A board
+that needs work is reported (`board_status`) and repaired by `run_board_keeper`.
+"""
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
-from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from leaderboard.boards import Board, BoardNotReady, BoardView, Ranked, SqlBoard, board_backend
-from leaderboard.models import ClickTotalShard, GlobalStats
+from leaderboard import live
+from leaderboard.boards import (
+    Board,
+    BoardNotReady,
+    BoardView,
+    NotOnLiveBoard,
+    Ranked,
+    RedisBoard,
+    SnapshotBoard,
+    SqlBoard,
+    board_backend,
+    fallback_board,
+)
+from leaderboard.models import BoardSnapshot, ClickTotalShard, GlobalStats
+from leaderboard.rebuild import LockHolder, rebuild_lock_holder
 from players.models import Player, public_game_name
 
 logger = logging.getLogger(__name__)
 
-# GlobalStats is recomputed (shard sum + a count) when read and older than this.
-STATS_MAX_AGE = timedelta(seconds=10)
-# A stale board entry (banned or deleted player) is dropped and the answer recomputed this often.
+# A GlobalStats row older than this is not shown; its numbers are counted for the reader instead.
+STATS_MAX_AGE = timedelta(seconds=30)
+# A board answer that shows a banned or deleted player is asked again (then of the fallback).
 VIEW_ATTEMPTS = 3
+# While the live board cannot answer, clients are told to poll the leaderboard this rarely.
+DEGRADED_POLL_INTERVAL_MS = 30_000
 
 
 class LeaderboardEntry(TypedDict):
@@ -35,6 +54,11 @@ class Leaderboard(TypedDict):
     top: list[LeaderboardEntry]
     around: list[LeaderboardEntry]
     me: LeaderboardEntry
+    # Only while degraded (the live board could not answer): poll less often.
+    poll_interval_ms: NotRequired[int]
+    # Only for answers from the snapshot: ranks and total_players are this old.
+    source: NotRequired[str]
+    stale_seconds: NotRequired[float]
 
 
 def total_clicks() -> int:
@@ -47,15 +71,32 @@ def click_share(*, clicks: int, total: int) -> float:
     return clicks * 100 / total if total > 0 else 0.0
 
 
-def _view(board: Board, player_id: int) -> BoardView:
-    """The board's answer; SQL's when the live board is not ready or Redis is unreachable."""
+@dataclass(frozen=True)
+class _Answer:
+    """A view, the board that gave it, whether the live board was degraded, and names."""
+
+    view: BoardView
+    board: Board
+    degraded: bool
+    around: list[Ranked]
+    names: dict[int, str]
+
+
+def _view(board: Board, player_id: int) -> tuple[BoardView, Board, bool]:
+    """The board's view; the fallback's when the live board cannot answer (degraded unless it
+    only lacks this player)."""
     try:
-        return board.view(player_id=player_id)
+        return board.view(player_id=player_id), board, False
+    except NotOnLiveBoard:
+        fallback = fallback_board()
+        return fallback.view(player_id=player_id), fallback, False
     except BoardNotReady:
-        return SqlBoard().view(player_id=player_id)
+        fallback = fallback_board()
+        return fallback.view(player_id=player_id), fallback, True
     except RedisError:
-        logger.exception("live leaderboard unreachable; answering from SQL")
-        return SqlBoard().view(player_id=player_id)
+        logger.exception("live leaderboard unreachable; answering from the fallback board")
+        fallback = fallback_board()
+        return fallback.view(player_id=player_id), fallback, True
 
 
 def _around(view: BoardView) -> list[Ranked]:
@@ -66,14 +107,16 @@ def _around(view: BoardView) -> list[Ranked]:
     return [entry for entry in near if entry is not None and entry.player_id not in top_ids]
 
 
-def _named_view(board: Board, player_id: int) -> tuple[BoardView, list[Ranked], dict[int, str]]:
+def _named_view(board: Board, player_id: int) -> _Answer:
     """The view, its `around` entries and the public names of everyone shown (one query).
 
-    A live board can briefly list a player who was just banned or deleted: such entries are
-    dropped from it and the view is asked again; after `VIEW_ATTEMPTS` the table answers.
+    A live board can briefly list a player who was just banned or deleted (the keeper removes
+    such entries): the answer then comes from the fallback board, which reads the table.
     """
+    degraded = False
     for _ in range(VIEW_ATTEMPTS):
-        view = _view(board, player_id)
+        view, answered_by, degraded_now = _view(board, player_id)
+        degraded = degraded or degraded_now
         around = _around(view)
         shown = {entry.player_id for entry in [*view.top, *around, view.me]}
         rows = Player.objects.filter(pk__in=shown).values_list(
@@ -83,8 +126,9 @@ def _named_view(board: Board, player_id: int) -> tuple[BoardView, list[Ranked], 
         stale = [pk for pk, _name, _status, banned in rows if banned]
         stale += sorted(shown - names.keys())
         if not stale:
-            return view, around, names
-        board.forget(player_ids=stale)
+            return _Answer(view, answered_by, degraded, around, names)
+        logger.info("board showed players no longer visible %s; asking the table", stale)
+        board = fallback_board() if isinstance(answered_by, RedisBoard) else answered_by
     return _named_view(SqlBoard(), player_id)
 
 
@@ -94,10 +138,13 @@ def leaderboard_for(*, player_id: int, board: Board | None = None) -> Leaderboar
     `around` is empty when the player is in the top 5, else the entries directly above and below
     the player and the player, leaving out entries already in `top`. Equal clicks share a rank and
     are listed smaller player id first. Names are the public ones (placeholders for refused or
-    unreviewed names). `board` picks a backend (default: Redis when configured, else SQL; a Redis
-    board that is not ready is answered from SQL). Raises NotFound for unknown or banned players.
+    unreviewed names). `board` picks a backend (default: Redis when configured, else the
+    fallback). When the live board cannot answer, the fallback does and the answer carries
+    `poll_interval_ms`; an answer from the snapshot carries `source` and `stale_seconds`.
+    Raises NotFound for unknown or banned players.
     """
-    view, around, names = _named_view(board or board_backend(), player_id)
+    answer = _named_view(board or board_backend(), player_id)
+    view, names = answer.view, answer.names
     total = total_clicks()
 
     def entry(ranked: Ranked) -> LeaderboardEntry:
@@ -109,13 +156,19 @@ def leaderboard_for(*, player_id: int, board: Board | None = None) -> Leaderboar
             "share": click_share(clicks=ranked.clicks, total=total),
         }
 
-    return {
+    result: Leaderboard = {
         "total_clicks": total,
         "total_players": view.total_players,
         "top": [entry(ranked) for ranked in view.top],
-        "around": [entry(ranked) for ranked in around],
+        "around": [entry(ranked) for ranked in answer.around],
         "me": entry(view.me),
     }
+    if isinstance(answer.board, SnapshotBoard):
+        result["source"] = "snapshot"
+        result["stale_seconds"] = round(answer.board.stale_seconds, 1)
+    if answer.degraded or isinstance(answer.board, SnapshotBoard):
+        result["poll_interval_ms"] = DEGRADED_POLL_INTERVAL_MS
+    return result
 
 
 def ranks_for(*, player_ids: list[int], board: Board | None = None) -> dict[int, tuple[int, float]]:
@@ -124,7 +177,7 @@ def ranks_for(*, player_ids: list[int], board: Board | None = None) -> dict[int,
     try:
         ranked = board.ranks(player_ids=list(player_ids))
     except (BoardNotReady, RedisError):
-        ranked = SqlBoard().ranks(player_ids=list(player_ids))
+        ranked = fallback_board().ranks(player_ids=list(player_ids))
     total = total_clicks()
     return {
         pk: (entry.rank, click_share(clicks=entry.clicks, total=total))
@@ -133,24 +186,73 @@ def ranks_for(*, player_ids: list[int], board: Board | None = None) -> dict[int,
 
 
 def global_stats(*, max_age: timedelta = STATS_MAX_AGE) -> GlobalStats:
-    """The GlobalStats row, recomputed first when older than `max_age` (or missing).
+    """The headline numbers: the stored row while fresher than `max_age`, else counted now.
 
-    Recomputing costs the sum of the 64 shards and one count of visible players.
+    A read: a stale or missing row is not written back (`run_board_keeper` and
+    `global_stats_refresh` store it). Counting costs the 64-shard sum and one count of visible
+    players; the returned object is then unsaved.
     """
     now = timezone.now()
     stats = GlobalStats.objects.filter(pk=GlobalStats.SINGLETON_PK).first()
     if stats is not None and now - stats.last_updated < max_age:
         return stats
-    fresh = {
-        "total_clicks": total_clicks(),
-        "total_users": Player.objects.visible().count(),
-        "last_updated": now,
-    }
-    if not GlobalStats.objects.filter(pk=GlobalStats.SINGLETON_PK).update(**fresh):
-        try:
-            with transaction.atomic():
-                GlobalStats.objects.create(pk=GlobalStats.SINGLETON_PK, **fresh)
-        except IntegrityError:
-            # Another request created the row first; its numbers are just as fresh.
-            GlobalStats.objects.filter(pk=GlobalStats.SINGLETON_PK).update(**fresh)
-    return GlobalStats(pk=GlobalStats.SINGLETON_PK, **fresh)
+    return GlobalStats(
+        pk=GlobalStats.SINGLETON_PK,
+        total_clicks=total_clicks(),
+        total_users=Player.objects.visible().count(),
+        last_updated=now,
+    )
+
+
+@dataclass(frozen=True)
+class BoardStatus:
+    """The live board's state for probes, the admin and metrics (read without writing).
+
+    `backend` is "redis" or "sql"; `ready` whether the live board answers; `rebuild_pending`
+    when Redis is configured and the board lacks its ready key (Redis lost it) or Redis is
+    unreachable; `rebuild` the lock holder while a rebuild runs; `snapshot_age_seconds` the age
+    of the fallback snapshot (None without one).
+    """
+
+    backend: str
+    ready: bool
+    rebuild_pending: bool
+    redis_reachable: bool
+    rebuild: LockHolder | None
+    snapshot_players: int | None
+    snapshot_age_seconds: float | None
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain JSON-ready data."""
+        return {
+            "backend": self.backend,
+            "ready": self.ready,
+            "rebuild_pending": self.rebuild_pending,
+            "redis_reachable": self.redis_reachable,
+            "rebuild_owner": None if self.rebuild is None else self.rebuild.owner,
+            "rebuild_age_seconds": None
+            if self.rebuild is None
+            else round(self.rebuild.age_seconds, 1),
+            "snapshot_players": self.snapshot_players,
+            "snapshot_age_seconds": None
+            if self.snapshot_age_seconds is None
+            else round(self.snapshot_age_seconds, 1),
+        }
+
+
+def board_status() -> BoardStatus:
+    """Where the board stands: ready, rebuild pending or running, snapshot age."""
+    snapshot = BoardSnapshot.objects.filter(pk=BoardSnapshot.SINGLETON_PK).first()
+    snapshot_players = None if snapshot is None else snapshot.players
+    snapshot_age = (
+        None if snapshot is None else (timezone.now() - snapshot.taken_at).total_seconds()
+    )
+    client = live.redis_client()
+    if client is None:
+        return BoardStatus("sql", True, False, False, None, snapshot_players, snapshot_age)
+    try:
+        ready = bool(client.exists(live.BOARD_READY_KEY))
+        holder = rebuild_lock_holder(client)
+    except RedisError:
+        return BoardStatus("redis", False, True, False, None, snapshot_players, snapshot_age)
+    return BoardStatus("redis", ready, not ready, True, holder, snapshot_players, snapshot_age)

@@ -2,14 +2,15 @@
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
+from django.utils import timezone
 from redis import Redis
 
 from leaderboard import live
 from leaderboard.models import GlobalStats
 from leaderboard.rebuild import BoardReport, board_rebuild
-from leaderboard.selectors import global_stats
+from leaderboard.selectors import total_clicks
 from players.models import Player
 
 _LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
@@ -55,6 +56,23 @@ def player_listings() -> LeaderboardListings:
     return LeaderboardListings(live.redis_client())
 
 
+def global_stats_refresh() -> GlobalStats:
+    """Count the headline numbers now and store them in the GlobalStats row (pk 1).
+
+    Called by `run_board_keeper` every few seconds and by `recalculate_leaderboard`; reads
+    (`selectors.global_stats`) never write the row.
+    """
+    fresh = {
+        "total_clicks": total_clicks(),
+        "total_users": Player.objects.visible().count(),
+        "last_updated": timezone.now(),
+    }
+    stats, _created = GlobalStats.objects.update_or_create(
+        pk=GlobalStats.SINGLETON_PK, defaults=fresh
+    )
+    return stats
+
+
 def leaderboard_recalculate(
     *, dry_run: bool = False, progress: Callable[[str], None] | None = None
 ) -> BoardReport:
@@ -76,6 +94,6 @@ def leaderboard_recalculate(
         report.seconds = time.monotonic() - started
         say(f"SQL backend: the board is the players table ({report.players} visible players)")
     if not dry_run:
-        stats = global_stats(max_age=timedelta(0))
+        stats = global_stats_refresh()
         say(f"global stats: {stats.total_clicks} clicks, {stats.total_users} players")
     return report

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import F
 
 from leaderboard import live
+from leaderboard.keeper import BoardKeeper, KeeperPass
 from leaderboard.models import ClickTotalShard, shard_for
 from leaderboard.rebuild import board_rebuild
 from players.models import NameStatus, Player, public_game_name
@@ -65,6 +66,38 @@ def add_clicks(player_id: int, clicks: int, *, client: Any = None) -> None:
 def build_board(client: Any) -> None:
     """Rebuild the live board from the database right away (no traffic to settle)."""
     board_rebuild(client=client, settle_seconds=0)
+
+
+def keeper_pass(**options: Any) -> KeeperPass:
+    """One pass of the board keeper, as `run_board_keeper` runs it (no traffic to settle)."""
+    return BoardKeeper(settle_seconds=0, **options).run_pass()
+
+
+def redis_dump(client: Any) -> dict[bytes, Any]:
+    """Every key of the Redis db with its type, value and whether it expires: to compare."""
+    dump: dict[bytes, Any] = {}
+    for key in client.scan_iter(count=1000):
+        kind = client.type(key)
+        if kind == b"zset":
+            value: Any = client.zrange(key, 0, -1, withscores=True)
+        elif kind == b"set":
+            value = sorted(client.smembers(key))
+        elif kind == b"hash":
+            value = client.hgetall(key)
+        elif kind == b"list":
+            value = client.lrange(key, 0, -1)
+        else:
+            value = client.get(key)
+        dump[key] = (kind, value, client.ttl(key) >= 0)
+    return dump
+
+
+DEGRADED_FIELDS = ("poll_interval_ms", "source", "stale_seconds")
+
+
+def without_degraded_fields(answer: dict[str, Any]) -> dict[str, Any]:
+    """The answer without the fields a degraded answer adds (to compare with the reference)."""
+    return {key: value for key, value in answer.items() if key not in DEGRADED_FIELDS}
 
 
 def board_scores(client: Any) -> dict[int, int]:

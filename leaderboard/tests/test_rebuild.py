@@ -1,70 +1,73 @@
-"""The Redis board: lost data, rebuilds under traffic, drift reports, stale entries."""
-
-import threading
+"""The Redis board: lost data, rebuilds under traffic, drift reports, stale entries, new players."""
 
 import pytest
 
 from core.errors import Conflict
-from leaderboard import live, rebuild
+from leaderboard import live
 from leaderboard.boards import RedisBoard, board_backend
 from leaderboard.rebuild import board_rebuild, rebuild_lock_acquire
-from leaderboard.selectors import leaderboard_for, ranks_for
+from leaderboard.selectors import (
+    DEGRADED_POLL_INTERVAL_MS,
+    board_status,
+    leaderboard_for,
+    ranks_for,
+)
 from leaderboard.tests.board_data import (
     add_clicks,
     board_scores,
     build_board,
+    keeper_pass,
     make_player,
+    redis_dump,
     reference_board,
     visible_clicks,
+    without_degraded_fields,
 )
 from players.models import Player
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
 
 
-def test_flushed_redis_answers_from_sql_and_rebuilds_the_board(redis_client):
+def test_flushed_redis_is_answered_from_sql_and_rebuilt_by_the_keeper(redis_client):
     players = [make_player(clicks=c) for c in (40, 30, 20, 10, 9, 8, 7)]
     build_board(redis_client)
     redis_client.flushdb()
-    # A sync right after the flush recreates a partial board by its increment.
+    # A sync right after the flush recreates a partial board by its write.
     add_clicks(players[6].pk, 5, client=redis_client)
-    assert not redis_client.exists(live.BOARD_READY_KEY)
+    partial = board_scores(redis_client)
 
     answer = leaderboard_for(player_id=players[6].pk)
 
-    assert answer == reference_board(players[6].pk)
-    assert answer["total_players"] == 7
+    assert without_degraded_fields(answer) == reference_board(players[6].pk)
+    assert answer["poll_interval_ms"] == DEGRADED_POLL_INTERVAL_MS
+    assert not redis_client.exists(live.BOARD_READY_KEY)
+    assert board_scores(redis_client) == partial  # the read rebuilt nothing
+    assert board_status().rebuild_pending
+
+    report = keeper_pass()
+
+    assert report.rebuild is not None
+    assert report.rebuild.written == 7
     assert redis_client.exists(live.BOARD_READY_KEY)
     assert board_scores(redis_client) == visible_clicks()
     assert not redis_client.exists(live.REBUILD_LOCK_KEY)
-    assert leaderboard_for(player_id=players[6].pk, board=RedisBoard(redis_client)) == answer
+    assert not board_status().rebuild_pending
+    assert leaderboard_for(player_id=players[6].pk) == reference_board(players[6].pk)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_large_lost_board_is_rebuilt_in_the_background_while_sql_answers(redis_client, monkeypatch):
-    players = [make_player(clicks=c) for c in (3, 2, 1)]
-    monkeypatch.setattr(rebuild, "SYNC_REBUILD_MAX_PLAYERS", 2)
-
-    answer = leaderboard_for(player_id=players[2].pk)
-
-    assert answer == reference_board(players[2].pk)
-    workers = [t for t in threading.enumerate() if t.name == "leaderboard-rebuild"]
-    assert len(workers) == 1
-    workers[0].join(timeout=30)
-    assert redis_client.exists(live.BOARD_READY_KEY)
-    assert board_scores(redis_client) == visible_clicks()
-
-
-def test_only_one_worker_rebuilds_a_lost_board(redis_client):
+def test_the_keeper_leaves_a_lost_board_to_a_live_rebuild(redis_client):
     player = make_player(clicks=4)
     held = rebuild_lock_acquire(redis_client)
 
+    report = keeper_pass()
     answer = leaderboard_for(player_id=player.pk)
 
-    assert answer == reference_board(player.pk)
+    assert report.rebuild is None
+    assert "already running" in report.rebuild_skipped
+    assert without_degraded_fields(answer) == reference_board(player.pk)
     assert redis_client.get(live.REBUILD_LOCK_KEY).decode() == held
     assert not redis_client.exists(live.BOARD_READY_KEY)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match=held):
         board_rebuild(client=redis_client, settle_seconds=0)
 
 
@@ -149,35 +152,58 @@ def test_rebuild_of_an_empty_game_leaves_an_empty_ready_board(redis_client):
     assert redis_client.exists(live.BOARD_READY_KEY)
 
 
-def test_new_players_are_counted_on_the_live_board(redis_client):
+def test_new_players_reach_the_live_board_by_the_keeper_not_by_reads(redis_client):
     veteran = make_player(clicks=5)
     build_board(redis_client)
     newcomers = [make_player(clicks=0) for _ in range(3)]
+    before = redis_dump(redis_client)
 
+    leaderboard_for(player_id=veteran.pk, board=board_backend())
+
+    assert redis_dump(redis_client) == before
+    report = keeper_pass()
     answer = leaderboard_for(player_id=veteran.pk, board=board_backend())
 
+    assert report.repaired == 3
     assert answer["total_players"] == 4
     assert [e["player_id"] for e in answer["top"]] == [veteran.pk, *[p.pk for p in newcomers]]
     assert answer == reference_board(veteran.pk)
 
 
-def test_a_banned_player_still_on_the_board_is_dropped_when_shown(redis_client):
+def test_a_new_player_not_on_the_board_yet_is_answered_from_the_table(redis_client):
+    make_player(clicks=5)
+    build_board(redis_client)
+    newcomer = make_player(clicks=0)
+
+    answer = leaderboard_for(player_id=newcomer.pk, board=RedisBoard(redis_client))
+
+    assert answer == reference_board(newcomer.pk)  # not degraded: no poll_interval_ms
+    assert newcomer.pk not in board_scores(redis_client)
+
+
+def test_a_banned_player_still_on_the_board_is_answered_around_and_removed_by_the_keeper(
+    redis_client,
+):
     players = [make_player(clicks=c) for c in (9, 5, 1)]
     build_board(redis_client)
     Player.objects.filter(pk=players[0].pk).update(is_banned=True)  # board not told
+    before = redis_dump(redis_client)
 
     answer = leaderboard_for(player_id=players[2].pk, board=RedisBoard(redis_client))
 
     assert answer == reference_board(players[2].pk)
+    assert redis_dump(redis_client) == before
+    assert keeper_pass().repaired == 1
     assert players[0].pk not in board_scores(redis_client)
+    assert board_scores(redis_client) == visible_clicks()
 
 
 def test_player_whose_first_clicks_are_not_on_the_board_yet_is_answered_from_sql(redis_client):
     veteran = make_player(clicks=5)
     build_board(redis_client)
     clicker = make_player(clicks=0)
-    redis_client.set(live.KNOWN_MAX_ID_KEY, clicker.pk)  # a reader already saw this player
-    Player.objects.filter(pk=clicker.pk).update(clicks=8)  # board increment still in flight
+    redis_client.set(live.KNOWN_MAX_ID_KEY, clicker.pk)  # the keeper already saw this player
+    Player.objects.filter(pk=clicker.pk).update(clicks=8)  # board write still in flight
 
     answer = leaderboard_for(player_id=clicker.pk, board=RedisBoard(redis_client))
 
@@ -195,3 +221,4 @@ def test_ranks_count_new_players_like_the_table(redis_client):
     ranks = ranks_for(player_ids=[veteran.pk, newcomer.pk], board=RedisBoard(redis_client))
 
     assert ranks == {veteran.pk: (1, 100.0), newcomer.pk: (2, 0.0)}
+    assert newcomer.pk not in board_scores(redis_client)

@@ -6,8 +6,19 @@ from redis import Redis
 
 from core.errors import NotFound
 from leaderboard.boards import RedisBoard
-from leaderboard.selectors import click_share, leaderboard_for, ranks_for, total_clicks
-from leaderboard.tests.board_data import make_player, reference_board, shards_match_players
+from leaderboard.selectors import (
+    DEGRADED_POLL_INTERVAL_MS,
+    click_share,
+    leaderboard_for,
+    ranks_for,
+    total_clicks,
+)
+from leaderboard.tests.board_data import (
+    make_player,
+    reference_board,
+    shards_match_players,
+    without_degraded_fields,
+)
 from players.models import NameStatus
 
 pytestmark = pytest.mark.django_db
@@ -197,5 +208,7 @@ def test_unreachable_redis_is_answered_from_sql():
     answer = leaderboard_for(player_id=players[0].pk, board=unreachable)
     ranks = ranks_for(player_ids=[players[1].pk], board=unreachable)
 
-    assert answer == reference_board(players[0].pk)
+    assert without_degraded_fields(answer) == reference_board(players[0].pk)
+    assert answer["poll_interval_ms"] == DEGRADED_POLL_INTERVAL_MS  # clients poll less
+    assert "source" not in answer  # counted exactly: no snapshot at this size
     assert ranks == {players[1].pk: (1, 8 * 100 / 18)}

@@ -3,17 +3,25 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.errors import NotFound
 from leaderboard.models import GlobalStats
 from leaderboard.selectors import global_stats, leaderboard_for
-from leaderboard.services import leaderboard_recalculate, player_listings
+from leaderboard.services import (
+    global_stats_refresh,
+    leaderboard_recalculate,
+    player_listings,
+)
 from leaderboard.tests.board_data import add_clicks, make_player, reference_board
 from players.models import Player
 from players.services import player_ban, player_unban
 
 pytestmark = pytest.mark.django_db
+
+WRITES = {"INSERT", "UPDATE", "DELETE"}
 
 
 def test_ban_takes_the_player_off_the_board_at_once(board_after_setup):
@@ -74,12 +82,12 @@ def test_banning_or_unbanning_an_unknown_player_changes_nothing():
     assert list(Player.objects.values_list("pk", "is_banned", "clicks")) == [(player.pk, False, 4)]
 
 
-def test_global_stats_count_all_clicks_and_visible_players():
+def test_global_stats_refresh_counts_all_clicks_and_visible_players():
     make_player(clicks=5)
     make_player(clicks=7)
     make_player(clicks=11, is_banned=True)
 
-    stats = global_stats()
+    stats = global_stats_refresh()
 
     assert (stats.total_clicks, stats.total_users) == (23, 2)
     stored = GlobalStats.objects.get()
@@ -87,19 +95,32 @@ def test_global_stats_count_all_clicks_and_visible_players():
     assert timezone.now() - stored.last_updated < timedelta(seconds=5)
 
 
+def test_reading_global_stats_counts_without_storing_a_missing_or_stale_row():
+    make_player(clicks=5)
+    make_player(clicks=11, is_banned=True)
+
+    with CaptureQueriesContext(connection) as queries:
+        stats = global_stats()
+
+    assert (stats.total_clicks, stats.total_users) == (16, 1)
+    assert not GlobalStats.objects.exists()
+    assert not [q for q in queries if q["sql"].split()[0] in WRITES]
+
+
 def test_fresh_global_stats_are_not_recomputed_on_every_read():
     make_player(clicks=5)
-    first = global_stats()
+    first = global_stats_refresh()
     make_player(clicks=1)
 
     assert global_stats().total_users == first.total_users == 1
     assert global_stats(max_age=timedelta(0)).total_users == 2
+    assert GlobalStats.objects.get().total_users == 1
 
 
 def test_a_ban_makes_the_next_global_stats_read_exact():
     player = make_player(clicks=5)
     make_player(clicks=1)
-    assert global_stats().total_users == 2
+    assert global_stats_refresh().total_users == 2
 
     player_ban(player_id=player.pk, listings=player_listings())
 
