@@ -27,7 +27,8 @@ from clicks.models import ClickDay
 from leaderboard.models import GlobalStats
 from leaderboard.selectors import ranks_for
 from players.models import BlockedWord, Player
-from players.rules import normalize
+from players.rules import name_skeleton, normalize
+from players.selectors import players_with_blocked_word
 
 # A search term that may be a player id or a Telegram id ("#12" is a player id).
 _NUMBER_TERM = re.compile(r"#?(\d{1,18})", re.ASCII)
@@ -327,7 +328,7 @@ class NameReviewAdmin(PlayerActionsAdmin):
 
 
 class BlockedWordForm(forms.ModelForm):
-    """A blocked word, normalised as names are and unique regardless of case."""
+    """A blocked word, normalised as names are and unique by skeleton (as the database holds)."""
 
     class Meta:
         model = BlockedWord
@@ -337,7 +338,11 @@ class BlockedWordForm(forms.ModelForm):
         word = normalize(self.cleaned_data["word"])
         if not any(char.isalnum() for char in word):
             raise forms.ValidationError("A blocked word needs at least one letter or digit.")
-        clash = BlockedWord.objects.filter(word__iexact=word).exclude(pk=self.instance.pk)
+        if not name_skeleton(word):
+            raise forms.ValidationError("A blocked word needs at least one letter or digit.")
+        clash = BlockedWord.objects.filter(word_skeleton=name_skeleton(word)).exclude(
+            pk=self.instance.pk
+        )
         if clash.exists():
             raise forms.ValidationError("This word is already blocked.")
         return word
@@ -362,7 +367,7 @@ class BlockedWordAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Model, form: forms.Form, change: bool) -> None:
         """Save, then say how many current names contain the word (they are not changed)."""
         super().save_model(request, obj, form, change)
-        using = Player.objects.filter(game_name__icontains=obj.word).count()
+        using = players_with_blocked_word(word=obj.word).count()
         if using:
             url = reverse("admin:players_player_changelist", current_app=self.admin_site.name)
             self.message_user(

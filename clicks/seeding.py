@@ -16,12 +16,12 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F, Max
-from django.db.models.functions import Lower
 
 from clicks.live import board_add_new_players
 from clicks.models import ClickDay
 from leaderboard.models import ClickTotalShard, shard_for
 from players.models import NameStatus, Player
+from players.rules import name_skeleton
 
 # Seeded players get Telegram ids from here up: far above real ones, still valid in initData.
 SEED_TELEGRAM_BASE = 7_000_000_000_000
@@ -114,7 +114,7 @@ def players_seed(
     )["top"]
     next_number = (latest - SEED_TELEGRAM_BASE + 1) if latest else 1
     report = SeedReport(first_telegram_id=SEED_TELEGRAM_BASE + next_number)
-    taken_names = _names_of_real_players()
+    taken_names = _taken_skeletons()
     for start in range(0, count, chunk_size):
         size = min(chunk_size, count - start)
         players = [
@@ -174,23 +174,28 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
 
 
-def _names_of_real_players() -> set[str]:
-    """Lower-cased game names of players that were not seeded (seeds never clash among
-    themselves: every seeded name ends in its own number)."""
+def _taken_skeletons() -> set[str]:
+    """Name skeletons (players.rules.name_skeleton) of every player already there."""
     return set(
-        Player.objects.filter(telegram_id__lt=SEED_TELEGRAM_BASE, game_name__isnull=False)
-        .annotate(lower_name=Lower("game_name"))
-        .values_list("lower_name", flat=True)
+        Player.objects.filter(game_name_skeleton__isnull=False).values_list(
+            "game_name_skeleton", flat=True
+        )
     )
 
 
 def _drop_taken_names(players: list[_SeedPlayer], taken_names: set[str]) -> int:
-    """A real player's equal name wins over a seed's: that seeded player gets no name."""
+    """A real player's look-alike name wins over a seed's, and an earlier seed's over a later
+    one's (skeletons are unique): that seeded player gets no name."""
     taken = 0
     for player in players:
-        if player.game_name and player.game_name.lower() in taken_names:
+        if not player.game_name:
+            continue
+        skeleton = name_skeleton(player.game_name)
+        if skeleton in taken_names:
             player.game_name = None
             taken += 1
+        else:
+            taken_names.add(skeleton)
     return taken
 
 
@@ -198,6 +203,7 @@ def _player_values(player: _SeedPlayer) -> dict[str, Any]:
     return {
         "telegram_id": player.telegram_id,
         "game_name": player.game_name,
+        "game_name_skeleton": name_skeleton(player.game_name) if player.game_name else None,
         "name_status": NameStatus.APPROVED if player.game_name else NameStatus.PENDING,
         "name_changed_at": player.created_at if player.game_name else None,
         "clicks": player.clicks,

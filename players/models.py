@@ -1,9 +1,13 @@
 """Players: who plays, under which public game name, and their click counters."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+
+from players.rules import MAX_SKELETON_LENGTH, name_skeleton
 
 
 class NameStatus(models.TextChoices):
@@ -35,6 +39,11 @@ class Player(models.Model):
     telegram_id = models.BigIntegerField(unique=True)
     # NULL, not "", means "no name yet": the case-insensitive unique constraint skips NULLs.
     game_name = models.CharField(max_length=20, null=True, blank=True)  # noqa: DJ001
+    # rules.name_skeleton(game_name), kept by save(): two names that look alike (case, look-alike
+    # letters, separators) share it, so the second is `taken`. NULL while there is no name.
+    game_name_skeleton = models.CharField(
+        max_length=MAX_SKELETON_LENGTH, null=True, blank=True, unique=True, editable=False
+    )
     name_status = models.CharField(
         max_length=10, choices=NameStatus.choices, default=NameStatus.PENDING
     )
@@ -94,6 +103,14 @@ class Player(models.Model):
     def __str__(self) -> str:
         return self.game_name or f"Player #{self.pk}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save, with the name's skeleton kept in step with the name."""
+        self.game_name_skeleton = name_skeleton(self.game_name) if self.game_name else None
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "game_name" in update_fields:
+            kwargs["update_fields"] = [*update_fields, "game_name_skeleton"]
+        super().save(*args, **kwargs)
+
     @property
     def needs_name(self) -> bool:
         """True when the game must ask for a (new) name: none yet, or a moderator refused it."""
@@ -124,9 +141,12 @@ def public_game_name(player_id: int, game_name: str | None, name_status: str) ->
 
 
 class BlockedWord(models.Model):
-    """A word no new game name may contain (compared case-insensitively, after normalising)."""
+    """A word no new game name may contain (compared by skeleton, as names are)."""
 
     word = models.CharField(max_length=64, unique=True)
+    # rules.name_skeleton(word), kept by save(): unique, so "Meanie" and "MEANIE" (or "Éva" and
+    # "éva", on SQLite too) cannot both be blocked.
+    word_skeleton = models.CharField(max_length=MAX_SKELETON_LENGTH, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -134,3 +154,11 @@ class BlockedWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save, with the word's skeleton kept in step with the word."""
+        self.word_skeleton = name_skeleton(self.word)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "word" in update_fields:
+            kwargs["update_fields"] = [*update_fields, "word_skeleton"]
+        super().save(*args, **kwargs)

@@ -5,13 +5,12 @@ from typing import Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.ratelimits import rate_check, rate_count
 from players.models import BlockedWord, NameStatus, Player
-from players.rules import NameRuleError, check_name
+from players.rules import NameRuleError, check_name, name_skeleton
 
 # last_seen_at is refreshed at most this often by sign-in, so reads do not turn into writes.
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
@@ -85,7 +84,8 @@ def game_name_check(*, game_name: str, player_id: int | None = None) -> str:
         name = check_name(game_name, blocked_words())
     except NameRuleError as exc:
         raise InvalidInput(exc.detail, code=exc.code) from exc
-    clash = Player.objects.annotate(lower_name=Lower("game_name")).filter(lower_name=name.lower())
+    # Look-alikes (case, confusable letters, separators) share a skeleton: the second is taken.
+    clash = Player.objects.filter(game_name_skeleton=name_skeleton(name))
     if player_id is not None:
         clash = clash.exclude(pk=player_id)
     if clash.exists():

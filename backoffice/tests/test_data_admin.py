@@ -84,3 +84,23 @@ def test_global_stats_row_is_read_only_and_links_the_stats_page(
     assert reverse("admin:stats") in html
     assert ">8<" in html
     assert staff_client.get(reverse("admin:leaderboard_globalstats_add")).status_code == 403
+
+
+def test_blocked_word_report_counts_names_as_the_name_rules_match_them(
+    staff_client: Client,
+) -> None:
+    # Matched by the rules (case, separators, look-alike letters): counted. "Badge" is not.
+    for name in ("xBADWORDx", "b.a.d_word", "TheBadW0rdHero", "Badge"):
+        PlayerFactory(game_name=name)
+    response = staff_client.post(
+        reverse("admin:players_blockedword_add"), {"word": "badword"}, follow=True
+    )
+    assert "3 current name(s) contain it" in response.content.decode()
+
+
+def test_blocked_words_are_unique_by_skeleton_not_only_ascii_case(staff_client: Client) -> None:
+    BlockedWordFactory(word="Éva")
+    response = staff_client.post(reverse("admin:players_blockedword_add"), {"word": "éVA"})
+    assert response.status_code == 200
+    assert "already blocked" in response.content.decode()
+    assert list(BlockedWord.objects.values_list("word", flat=True)) == ["Éva"]

@@ -31,24 +31,30 @@ def drawn() -> set[int]:
     return set(font.getBestCmap())
 
 
-def _accepted_alone(char: str) -> bool:
-    """True when the name rules take `char` inside a name ("ab" + char + "c")."""
-    try:
-        check_name("ab" + char + "c")
-    except ValueError:
-        return False
-    return True
+# Names of one script each (the rules refuse mixed scripts) to put a character into.
+CONTEXTS = ("abc", "αβγ", "абв", "אבג")
+
+
+def _names_with(char: str) -> list[str]:
+    """The names the rules accept with `char` inside one of CONTEXTS, normalised."""
+    accepted = []
+    for context in CONTEXTS:
+        try:
+            accepted.append(check_name(context[:2] + char + context[2:]))
+        except ValueError:
+            continue
+    return accepted
 
 
 def test_every_character_the_name_rules_accept_is_drawn(drawn: set[int]) -> None:
-    accepted = {
-        char
+    # What the rules keep is the normalised name: check those characters.
+    kept = {
+        shown
         for code in range(sys.maxunicode + 1)
         if unicodedata.category(char := chr(code)) not in ("Cs", "Cn", "Co")
-        and _accepted_alone(char)
+        for name in _names_with(char)
+        for shown in name
     }
-    # What the rules keep is the normalised name: check those characters.
-    kept = {shown for char in accepted for shown in check_name("ab" + char + "c")}
     assert len(kept) > 600  # Latin, Greek, Cyrillic and Hebrew letters and digits
     assert sorted(f"U+{ord(char):04X}" for char in kept if ord(char) not in drawn) == []
 

@@ -20,7 +20,8 @@ def code_of(raw: str, blocked: tuple[str, ...] = ()) -> str:
         ("Big   Tap\tKing", "Big Tap King"),
         ("\uff26\uff55\uff4c\uff4c", "Full"),  # fullwidth letters fold to ASCII
         ("Влад_99", "Влад_99"),
-        ("Ζωή Ñandú", "Ζωή Ñandú"),
+        ("Ζωή Ωμέγα", "Ζωή Ωμέγα"),
+        ("Ñandú", "Ñandú"),
         ("a.b-c_d", "a.b-c_d"),
         ("שָׁלוֹם", "שָׁלוֹם"),
     ],
