@@ -30,7 +30,11 @@ class MeSerializer(serializers.Serializer):
     game_name = serializers.CharField(allow_null=True)
     public_name = serializers.CharField()
     name_status = serializers.CharField()
-    needs_name = serializers.BooleanField(read_only=True)
+    needs_name = serializers.BooleanField(
+        read_only=True,
+        help_text="True when the game must ask for a (new) name: none yet, or a moderator "
+        "refused it.",
+    )
     clicks = serializers.IntegerField()
     seq = serializers.IntegerField(source="last_seq")
     created_at = serializers.DateTimeField()
