@@ -23,7 +23,7 @@ migrate bootstrap run: export DEV_BOT_TOKEN := $(DEV_BOT_TOKEN)
 # The Godot client's scripts (gdtoolkit checks them in `make lint`), without the editor cache.
 GD_SCRIPTS = $(shell find godot_client -name '*.gd' -not -path '*/.godot/*' | sort)
 
-.PHONY: help run test lint format venv migrate bootstrap clean bench-clicks bench-leaderboard
+.PHONY: help run test lint format venv migrate bootstrap clean bench-clicks bench-mixed bench-leaderboard
 
 help: ## list the targets and what each does
 	@echo "Usage: make <target> [PORT=8000] [HOST=127.0.0.1] [PYTEST_ARGS='-k sync']"
@@ -75,6 +75,9 @@ bench-leaderboard: venv ## leaderboard benchmark on local PostgreSQL and Redis (
 
 bench-clicks: venv ## click sync benchmark on local PostgreSQL and Redis (docs/benchmarks.md)
 	$(PY) benchmarks/clicks_sync.py
+
+bench-mixed: venv ## players syncing at the server's pace + board polls, 1M seeded (docs/benchmarks.md)
+	$(PY) benchmarks/mixed.py
 
 clean: ## delete .venv, db.sqlite3, collected static files and test artifacts
 	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts
