@@ -68,6 +68,9 @@
     screen: "loading",
     boardTimer: null,
     rejectedSeen: 0,
+    // Whether this visit had taps to save (tapped, or left over from last time): until then
+    // there is nothing to report, so "All taps saved" is not shown.
+    hadTapsToSave: false,
   };
 
   const $ = (id) => document.getElementById(id);
@@ -437,7 +440,7 @@
     const taps = plural(view.unsynced, "tap");
     switch (view.state) {
       case "synced":
-        return "All taps saved";
+        return app.hadTapsToSave ? "All taps saved" : "";
       case "pending":
       case "syncing":
         return `Saving ${taps}…`;
@@ -457,6 +460,7 @@
       view.totalClicks > 0 ? (view.clicks * 100) / view.totalClicks : 0
     );
     const status = $("sync-status");
+    if (view.unsynced > 0) app.hadTapsToSave = true;
     status.dataset.state = view.state;
     status.dataset.unsynced = String(view.unsynced);
     status.textContent = statusText(view);
