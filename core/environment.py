@@ -130,7 +130,10 @@ def require_all(**values: Any) -> None:
         return
     names = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
     verb = "must be set" if len(missing) == 1 else "must all be set"
-    raise ConfigError(f"{names} {verb} when DEBUG is off (see .env.example).")
+    raise ConfigError(
+        f"{names} {verb} when DEBUG is off (see .env.example); for local development set "
+        "DEBUG=True, as `make run` does."
+    )
 
 
 @contextmanager
