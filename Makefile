@@ -76,6 +76,9 @@ bench-leaderboard: venv ## leaderboard benchmark on local PostgreSQL and Redis (
 bench-clicks: venv ## click sync benchmark on local PostgreSQL and Redis (docs/benchmarks.md)
 	$(PY) benchmarks/clicks_sync.py
 
+chaos: venv ## faults under load on throwaway PostgreSQL/Redis/gunicorn/nginx; totals must stay exact
+	$(PY) benchmarks/chaos.py
+
 bench-mixed: venv ## players syncing at the server's pace + board polls, 1M seeded (docs/benchmarks.md)
 	$(PY) benchmarks/mixed.py
 
