@@ -201,6 +201,9 @@ def api_error_as_json(request: HttpRequest, response: HttpResponse) -> HttpRespo
     for header in ("Allow", "Retry-After", "Vary"):
         if header in response:
             json_response[header] = response[header]
+    # Django logs an error response once; the replacement must not be logged a second time.
+    if getattr(response, "_has_been_logged", False):
+        json_response._has_been_logged = True  # type: ignore[attr-defined]
     return json_response
 
 

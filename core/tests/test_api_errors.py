@@ -86,3 +86,10 @@ def test_the_schema_offers_only_the_initdata_scheme(client) -> None:
         for operation in path_item.values():
             for requirement in operation.get("security", []):
                 assert set(requirement) <= {"TelegramInitData"}
+
+
+def test_a_json_405_is_logged_once(client, settings, caplog) -> None:
+    settings.DEBUG = True
+    with caplog.at_level("WARNING", logger="django.request"):
+        client.get("/api/dev/initdata")
+    assert len([r for r in caplog.records if r.name == "django.request"]) == 1
