@@ -23,7 +23,14 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_redis.exceptions import ConnectionInterrupted
-from prometheus_client import (
+from redis.exceptions import RedisError
+
+# An empty PROMETHEUS_MULTIPROC_DIR (as .env.example ships it) means "not set": prometheus-client
+# would take it for the current folder and write its sample files there. Before its import.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip():
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+
+from prometheus_client import (  # after the environment fix above
     CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
@@ -33,7 +40,6 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from redis.exceptions import RedisError
 
 # The sync API's URL name: its 429 and 503 answers are sync outcomes too.
 SYNC_ENDPOINT = "clicks-sync"

@@ -1,5 +1,9 @@
 """Each metric moves when its event happens, and only allowed clients can read them."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -174,3 +178,62 @@ def test_errors_that_are_not_backend_failures_are_not_counted() -> None:
     metrics.backend_error_seen(ServiceUnavailable())
     after = {b: sample("clickgame_backend_errors_total", backend=b) for b in ("database", "redis")}
     assert after == before
+
+
+# --- several processes (gunicorn workers) ------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+WORKER = """
+import django
+django.setup()
+from core import metrics
+metrics.sync_answered(duplicate=False, accepted=5, rejected=1)
+metrics.board_ready({ready})
+"""
+
+
+def run_python(code: str, *, cwd: Path, env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def worker_env(**extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DJANGO_SETTINGS_MODULE": "clickgame.settings",
+        **extra,
+    }
+
+
+def test_workers_samples_are_added_up_in_one_scrape(tmp_path: Path) -> None:
+    samples = tmp_path / "metrics"
+    samples.mkdir()
+    env = worker_env(PROMETHEUS_MULTIPROC_DIR=str(samples))
+    run_python(WORKER.format(ready="False"), cwd=tmp_path, env=env)
+    run_python(WORKER.format(ready="True"), cwd=tmp_path, env=env)
+    scrape_code = "import django; django.setup(); from core import metrics; "
+    scrape_code += "print(metrics.exposition().decode())"
+    done = subprocess.run(
+        [sys.executable, "-c", scrape_code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert 'clickgame_syncs_total{outcome="applied"} 2.0' in lines
+    assert 'clickgame_sync_clicks_total{fate="accepted"} 10.0' in lines
+    # The most recent report wins: the second worker found the board ready.
+    assert "clickgame_board_ready 1.0" in lines
+
+
+def test_an_empty_multiprocess_dir_means_unset_and_writes_no_files(tmp_path: Path) -> None:
+    run_python(
+        WORKER.format(ready="True"), cwd=tmp_path, env=worker_env(PROMETHEUS_MULTIPROC_DIR="")
+    )
+    assert list(tmp_path.iterdir()) == []
