@@ -176,6 +176,23 @@ class GodotPage:
         self.driver.save_screenshot(str(path))
         return path
 
+    def ask(self, kind: str, **fields: Any) -> dict[str, Any]:
+        """A request answered by the game's probe (see test_probe.gd `_answer`)."""
+        self._asked = getattr(self, "_asked", 0) + 1
+        request = {"id": self._asked, "kind": kind, **fields}
+        self.driver.execute_script(
+            "clickgameProbe.requests.push(arguments[0])", json.dumps(request)
+        )
+
+        def answered(_: dict[str, Any]) -> dict[str, Any] | None:
+            for raw in self.driver.execute_script("return clickgameProbe.answers.slice()"):
+                answer = json.loads(raw)
+                if answer.get("id") == request["id"]:
+                    return answer
+            return None
+
+        return self.wait(answered, f"the probe's answer to {kind}")
+
     # --- input ---------------------------------------------------------------------------
     def center(self, key: str) -> tuple[float, float]:
         x, y, width, height = self.control(key)["rect"]

@@ -95,7 +95,7 @@ func _show_main() -> void:
 func _open_leaderboard() -> void:
 	if _leaderboard == null:
 		_leaderboard = LEADERBOARD_SCENE.instantiate()
-		_leaderboard.setup(_profile.id, _activity)
+		_leaderboard.setup(_activity)
 		_leaderboard.closed.connect(_close_leaderboard)
 		_screens.add_child(_leaderboard)
 	_show_screen(_leaderboard)

@@ -136,5 +136,39 @@ func _answer_requests() -> void:
 			answers.call("push", JSON.stringify(_answer(request)))
 
 
+## `board_lines`: the lines the leaderboard screen draws for a board (an API answer), with
+## each share and click count as shown; `format`: share and click texts.
 func _answer(request: Dictionary) -> Dictionary:
-	return {"id": request.get("id"), "error": "unknown request"}
+	var answer := {"id": request.get("id")}
+	match str(request.get("kind", "")):
+		"board_lines":
+			var board := ApiModels.Board.new(ApiContract.read("Board", request.get("board")))
+			var lines := []
+			for line: Dictionary in LeaderboardScreen.board_lines(board):
+				lines.append(_line_shown(line))
+			answer["lines"] = lines
+		"format":
+			var shares := []
+			for share: Variant in request.get("shares", []):
+				shares.append(NumberFormat.percent(float(share)))
+			var clicks := []
+			for count: Variant in request.get("clicks", []):
+				clicks.append(NumberFormat.grouped(int(count)))
+			answer["shares"] = shares
+			answer["clicks"] = clicks
+		_:
+			answer["error"] = "unknown request"
+	return answer
+
+
+static func _line_shown(line: Dictionary) -> Variant:
+	if not line.has("entry"):
+		return LeaderboardScreen.GAP_TEXT
+	var entry: ApiModels.BoardEntry = line["entry"]
+	return {
+		"rank": entry.rank,
+		"name": entry.game_name,
+		"clicks": NumberFormat.grouped(entry.clicks),
+		"share": NumberFormat.percent(entry.share),
+		"me": line["me"],
+	}

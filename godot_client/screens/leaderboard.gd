@@ -10,7 +10,6 @@ signal closed
 const BOARD_ROW := preload("res://screens/board_row.tscn")
 const GAP_TEXT := "…"
 
-var _player_id := 0
 var _activity: ActivityMonitor
 var _refreshing := false
 var _has_board := false
@@ -22,9 +21,8 @@ var _has_board := false
 @onready var _refresh_timer: Timer = %RefreshTimer
 
 
-## Hands the screen the player to highlight; call before adding it to the tree.
-func setup(player_id: int, activity: ActivityMonitor) -> void:
-	_player_id = player_id
+## Hands the screen what tells it whether the player is here; call before adding it to the tree.
+func setup(activity: ActivityMonitor) -> void:
 	_activity = activity
 
 
@@ -81,21 +79,33 @@ func _show_board(board: ApiModels.Board) -> void:
 	for child: Node in _rows.get_children():
 		_rows.remove_child(child)
 		child.queue_free()
-	for entry: ApiModels.BoardEntry in board.top:
-		_add_row(entry)
-	# `around` holds the player and their neighbours, minus anyone already in the top 5; "…"
-	# stands for the places skipped between the two parts.
-	if not board.around.is_empty():
-		if board.top.is_empty() or board.around[0].rank > board.top[-1].rank + 1:
+	for line: Dictionary in board_lines(board):
+		if line.has("entry"):
+			_add_row(line["entry"], line["me"])
+		else:
 			_rows.add_child(_gap_line())
+
+
+## The board's lines in order, by the rule every client follows (docs/architecture.md, "How
+## every client shows the board"): each `top` entry, then, when `around` is not empty, a gap
+## line if places are skipped (around[0].rank > number of top rows + 1) and each `around` entry.
+## An entry line is {"entry": BoardEntry, "me": true for board.me's player}; a gap is {}.
+static func board_lines(board: ApiModels.Board) -> Array[Dictionary]:
+	var lines: Array[Dictionary] = []
+	for entry: ApiModels.BoardEntry in board.top:
+		lines.append({"entry": entry, "me": entry.player_id == board.me.player_id})
+	if not board.around.is_empty():
+		if board.around[0].rank > board.top.size() + 1:
+			lines.append({})
 		for entry: ApiModels.BoardEntry in board.around:
-			_add_row(entry)
+			lines.append({"entry": entry, "me": entry.player_id == board.me.player_id})
+	return lines
 
 
-func _add_row(entry: ApiModels.BoardEntry) -> void:
+func _add_row(entry: ApiModels.BoardEntry, is_me: bool) -> void:
 	var row: BoardRow = BOARD_ROW.instantiate()
 	_rows.add_child(row)
-	row.show_entry(entry, entry.player_id == _player_id)
+	row.show_entry(entry, is_me)
 
 
 ## The "…" between the top and the player's part of the board.

@@ -215,18 +215,18 @@ func _apply(result: ApiModels.SyncResult) -> void:
 	counts_changed.emit()
 
 
-## A 400 means the server will never take this batch as it is (nothing of it was applied). The
-## only way the client can cause one is a batch above a lowered MAX_CLICKS_PER_SYNC: its taps go
-## back to the waiting ones and leave in halves, under a new seq (the server accepts a seq that
-## skips ahead). A single refused click is dropped rather than retried forever.
+## A 400 means the server refused this batch as it is, and applied nothing of it: a batch above
+## a lowered MAX_CLICKS_PER_SYNC (until the next reply brings the new limit), or a request the
+## server could not read. Its taps go back to the waiting ones and leave again under a new seq
+## (the server accepts a seq that skips ahead), in halves, after a backoff; none is dropped.
 func _refuse_batch() -> void:
 	if _batch_count > 1:
 		_max_batch = maxi(floori(_batch_count / 2.0), 1)
-		_pending += _batch_count
-	else:
-		push_warning("The server refused a click batch; dropping it.")
+	_pending += _batch_count
 	_batch_count = 0
 	_batch_seq = 0
+	_failures += 1
+	_pause(backoff_seconds(_failures, randf()))
 	_save()
 	counts_changed.emit()
 

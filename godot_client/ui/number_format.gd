@@ -19,16 +19,16 @@ static func counted(value: int, singular: String, plural: String) -> String:
 	return "%s %s" % [grouped(value), singular if absi(value) == 1 else plural]
 
 
-## A percent with as many decimals as a small share needs: "42%", "3.1%", "0.042%", "<0.001%".
+## A share (a percent, 0 to 100) as every client shows it (docs/architecture.md, "How every
+## client shows the board"): "0%", "<0.01%", two decimals below 1 ("0.42%"), one from 1 on
+## ("12.3%"); the decimals are picked from the unrounded share and rounded half up.
 static func percent(value: float) -> String:
-	if value <= 0.0:
+	if not value > 0.0:
 		return "0%"
-	if value >= 10.0:
-		return "%d%%" % roundi(value)
-	if value >= 1.0:
-		return "%.1f%%" % value
-	if value >= 0.01:
-		return "%.2f%%" % value
-	if value >= 0.001:
-		return "%.3f%%" % value
-	return "<0.001%"
+	if value < 0.01:
+		return "<0.01%"
+	var decimals := 2 if value < 1.0 else 1
+	var scale := 100 if decimals == 2 else 10
+	var scaled := int(floor(value * scale + 0.5))
+	var whole := floori(scaled / float(scale))
+	return "%d.%s%%" % [whole, str(scaled % scale).pad_zeros(decimals)]
