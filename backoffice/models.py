@@ -1,5 +1,6 @@
-"""Backoffice-only views of game data: the name moderation queue."""
+"""Backoffice-only views of game data: the name moderation queue, the recalculation right."""
 
+from leaderboard.models import GlobalStats
 from players.models import Player
 
 
@@ -10,3 +11,13 @@ class NameReview(Player):
         proxy = True
         verbose_name = "name to review"
         verbose_name_plural = "names to review"
+
+
+class LeaderboardRecalculation(GlobalStats):
+    """Carries the permission to recalculate the leaderboard from the stats page (a proxy with
+    no admin of its own; staff status alone is not enough)."""
+
+    class Meta:
+        proxy = True
+        default_permissions = ()
+        permissions = [("recalculate_leaderboard", "Can recalculate the leaderboard")]

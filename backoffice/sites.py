@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -31,6 +32,8 @@ from players.models import Player
 
 logger = logging.getLogger(__name__)
 
+# Staff may run the leaderboard recalculation only with this permission (superusers have all).
+RECALCULATE_PERMISSION = "backoffice.recalculate_leaderboard"
 # Sign-in attempts (POSTs) allowed per client IP and, separately, per username.
 LOGIN_ATTEMPTS = 10
 LOGIN_WINDOW_SECONDS = 5 * 60
@@ -156,12 +159,18 @@ class BackofficeSite(admin.AdminSite):
             "stats": numbers,
             "chart": bar_chart(numbers.clicks_per_day),
             "chart_days": CHART_DAYS,
+            "can_recalculate": request.user.has_perm(RECALCULATE_PERMISSION),
         }
         return TemplateResponse(request, "backoffice/stats.html", context)
 
     @method_decorator(require_POST)
     def recalculate_view(self, request: HttpRequest) -> HttpResponse:
-        """Run the leaderboard recalculation (or only measure the drift) and report it."""
+        """Run the leaderboard recalculation (or only measure the drift) and report it.
+
+        Needs the `backoffice.recalculate_leaderboard` permission, not only staff status.
+        """
+        if not request.user.has_perm(RECALCULATE_PERMISSION):
+            raise PermissionDenied
         stats_url = reverse("admin:stats", current_app=self.name)
         dry_run = request.POST.get("mode") == "check"
         try:

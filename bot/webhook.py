@@ -150,7 +150,7 @@ def telegram_webhook(request: HttpRequest) -> JsonResponse:
         return _json_error("forbidden", "Wrong or missing webhook secret.", 403)
     try:
         update_data = json.loads(request.body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return _json_error("malformed_json", "The body is not JSON.", 400)
     if not isinstance(update_data, dict) or not isinstance(update_data.get("update_id"), int):
         return _json_error("invalid", "The body is not a Telegram update.", 400)

@@ -194,7 +194,7 @@ REST_FRAMEWORK = {
     # JSON only: every endpoint acts for a Telegram player, so a browsable page would show staff
     # nothing but 403 not_a_player. /docs and /redoc document and try the API instead.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -255,6 +255,10 @@ MAX_CLICKS_PER_SECOND: int = env.int("MAX_CLICKS_PER_SECOND", default=20, minimu
 CLICK_BURST_SECONDS: int = env.int("CLICK_BURST_SECONDS", default=30, minimum=1)
 CLICK_SYNC_RATE: str = env.str(
     "CLICK_SYNC_RATE", default="120/m", pattern=RATE_PATTERN, expects=RATE_EXPECTS
+)
+# Reads (/api/me, /api/leaderboard, /api/user/{id}) allowed per player; far above normal play.
+API_READ_RATE: str = env.str(
+    "API_READ_RATE", default="240/m", pattern=RATE_PATTERN, expects=RATE_EXPECTS
 )
 SYNC_BUDGET_RPS: int = env.int("SYNC_BUDGET_RPS", default=500, minimum=1)
 

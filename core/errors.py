@@ -5,6 +5,7 @@ status; validation errors add `"fields"` with the per-field messages.
 """
 
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -125,6 +126,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             error_body("rate_limited", "Too many requests, try again later."),
             status=status.HTTP_429_TOO_MANY_REQUESTS,
             headers={"Retry-After": "60"},
+        )
+    if isinstance(exc, exceptions.Throttled):
+        # A DRF throttle (core.throttles): the same answer as every other rate limit.
+        return Response(
+            error_body(RateLimited.code, RateLimited.default_detail),
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(max(1, math.ceil(exc.wait or 1)))},
         )
     if isinstance(exc, RequestDataTooBig):
         return Response(error_body("too_large", "Request body is too large."), status=413)

@@ -29,8 +29,9 @@ def rate_check(*, group: str, key: str, rate: str, increment: bool = True) -> No
     if usage is None:
         return
     spent = usage["count"] > usage["limit"] if increment else usage["count"] >= usage["limit"]
-    if spent:
-        raise RateLimited(retry_after=usage["time_left"])
+    # should_limit is also django-ratelimit's answer when the cache could not count: fail closed.
+    if spent or usage["should_limit"]:
+        raise RateLimited(retry_after=usage["time_left"] if usage["time_left"] > 0 else 1)
 
 
 def rate_count(*, group: str, key: str, rate: str) -> None:

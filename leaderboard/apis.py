@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.openapi import error_responses
+from core.throttles import PlayerReadThrottle
 from leaderboard.selectors import leaderboard_for
 from telegram_auth.signin import request_player
 
@@ -45,6 +46,8 @@ class LeaderboardSerializer(serializers.Serializer):
 
 
 class LeaderboardApi(APIView):
+    throttle_classes = [PlayerReadThrottle]
+
     class InputSerializer(serializers.Serializer):
         user_id = serializers.IntegerField(
             required=False,
@@ -55,7 +58,7 @@ class LeaderboardApi(APIView):
 
     @extend_schema(
         parameters=[InputSerializer],
-        responses={200: LeaderboardSerializer, **error_responses(400, 403, 404)},
+        responses={200: LeaderboardSerializer, **error_responses(400, 403, 404, 429)},
         operation_id="leaderboard_retrieve",
     )
     def get(self, request: Request) -> Response:

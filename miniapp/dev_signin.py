@@ -77,7 +77,7 @@ def dev_init_data_api(request: HttpRequest) -> JsonResponse:
     _require_dev_fence(request)
     try:
         body = json.loads(request.body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         return JsonResponse({"error": "malformed_json", "detail": "Body is not JSON."}, status=400)
     name = _clean_name(body.get("name") if isinstance(body, dict) else None)
     if not name:

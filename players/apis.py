@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.openapi import error_responses
+from core.throttles import PlayerReadThrottle
 from players import rules
 from players.selectors import player_get_public
 from players.services import player_set_game_name
@@ -48,8 +49,10 @@ class PublicPlayerSerializer(serializers.Serializer):
 
 
 class MeApi(APIView):
+    throttle_classes = [PlayerReadThrottle]
+
     @extend_schema(
-        responses={200: MeSerializer, **error_responses(403)}, operation_id="me_retrieve"
+        responses={200: MeSerializer, **error_responses(403, 429)}, operation_id="me_retrieve"
     )
     def get(self, request: Request) -> Response:
         """The caller's own profile, including the state of their game name."""
@@ -94,8 +97,10 @@ class GameNameApi(APIView):
 
 
 class PublicPlayerApi(APIView):
+    throttle_classes = [PlayerReadThrottle]
+
     @extend_schema(
-        responses={200: PublicPlayerSerializer, **error_responses(403, 404)},
+        responses={200: PublicPlayerSerializer, **error_responses(403, 404, 429)},
         operation_id="user_retrieve",
     )
     def get(self, request: Request, player_id: int) -> Response:

@@ -163,7 +163,7 @@ def _auth_date(fields: Mapping[str, str]) -> int:
 def _user(fields: Mapping[str, str]) -> dict[str, Any]:
     try:
         user = json.loads(fields.get("user", ""))
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise InitDataError("malformed", "initData user is not valid JSON.") from exc
     if not isinstance(user, dict):
         raise InitDataError("malformed", "initData user is not an object.")

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
@@ -172,3 +173,41 @@ def test_the_index_has_one_global_stats_entry(staff_client: Client) -> None:
     html = staff_client.get(reverse("admin:index")).content.decode()
     assert html.count(">Global stats<") == 1
     assert f'href="{reverse(STATS)}">Global stats<' in html
+
+
+@pytest.fixture
+def plain_staff_client(django_user_model) -> Client:
+    """Staff who may see the stats (view_globalstats) but hold no recalculation permission."""
+    user = django_user_model.objects.create_user("stats", "stats@example.invalid", "pw-x-123456")
+    user.is_staff = True
+    user.save()
+    user.user_permissions.set(Permission.objects.filter(codename="view_globalstats"))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_recalculation_needs_its_own_permission_not_only_staff(
+    plain_staff_client: Client, monkeypatch
+) -> None:
+    ran = []
+    monkeypatch.setattr(sites, "leaderboard_recalculate", lambda **kw: ran.append(kw))
+    page = plain_staff_client.get(reverse(STATS))
+    assert page.status_code == 200
+    assert reverse(RECALCULATE) not in page.content.decode()
+    response = plain_staff_client.post(reverse(RECALCULATE), {"mode": "rebuild"})
+    assert response.status_code == 403
+    assert ran == []
+    assert not LogEntry.objects.exists()
+
+
+def test_staff_with_the_recalculation_permission_may_run_it(
+    plain_staff_client: Client, django_user_model, monkeypatch
+) -> None:
+    user = django_user_model.objects.get(username="stats")
+    user.user_permissions.add(Permission.objects.get(codename="recalculate_leaderboard"))
+    assert reverse(RECALCULATE) in plain_staff_client.get(reverse(STATS)).content.decode()
+    with committed():
+        response = plain_staff_client.post(reverse(RECALCULATE), {"mode": "check"})
+    assert response.status_code == 302
+    assert LogEntry.objects.get().user_id == user.pk
