@@ -22,9 +22,14 @@ def tma_header(telegram_id: int, *, first_name: str = "Tester", **user: Any) -> 
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
     """Every test starts with an empty cache (rate limits, live leaderboard)."""
+    # Imported here: the app registry is ready only once pytest-django has set Django up.
+    from leaderboard.selectors import live_board_pause
+
     cache.clear()
+    live_board_pause.clear()
     yield
     cache.clear()
+    live_board_pause.clear()
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ that needs work is reported (`board_status`) and repaired by `run_board_keeper`.
 """
 
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import NotRequired, TypedDict
@@ -38,6 +40,31 @@ STATS_MAX_AGE = timedelta(seconds=30)
 VIEW_ATTEMPTS = 3
 # While the live board cannot answer, clients are told to poll the leaderboard this rarely.
 DEGRADED_POLL_INTERVAL_MS = 30_000
+# After Redis failed a read, this process asks the fallback board directly for this long, so a
+# Redis outage costs one connection timeout per process and pause, not one per request.
+LIVE_BOARD_PAUSE_SECONDS = 5.0
+
+
+class _LiveBoardPause:
+    """This process's memory of a recent Redis failure (a process-local circuit breaker)."""
+
+    def __init__(self) -> None:
+        self._until = 0.0
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            self._until = time.monotonic() + LIVE_BOARD_PAUSE_SECONDS
+
+    def active(self) -> bool:
+        return time.monotonic() < self._until
+
+    def clear(self) -> None:
+        with self._lock:
+            self._until = 0.0
+
+
+live_board_pause = _LiveBoardPause()
 
 
 class LeaderboardEntry(TypedDict):
@@ -95,8 +122,16 @@ def _view(board: Board, player_id: int) -> tuple[BoardView, Board, bool]:
         return fallback.view(player_id=player_id), fallback, True
     except RedisError:
         logger.exception("live leaderboard unreachable; answering from the fallback board")
+        live_board_pause.start()
         fallback = fallback_board()
         return fallback.view(player_id=player_id), fallback, True
+
+
+def _default_board() -> tuple[Board, bool]:
+    """The configured board, or the fallback (degraded) while Redis recently failed here."""
+    if live_board_pause.active() and live.redis_client() is not None:
+        return fallback_board(), True
+    return board_backend(), False
 
 
 def _around(view: BoardView) -> list[Ranked]:
@@ -107,13 +142,12 @@ def _around(view: BoardView) -> list[Ranked]:
     return [entry for entry in near if entry is not None and entry.player_id not in top_ids]
 
 
-def _named_view(board: Board, player_id: int) -> _Answer:
+def _named_view(board: Board, player_id: int, *, degraded: bool = False) -> _Answer:
     """The view, its `around` entries and the public names of everyone shown (one query).
 
     A live board can briefly list a player who was just banned or deleted (the keeper removes
     such entries): the answer then comes from the fallback board, which reads the table.
     """
-    degraded = False
     for _ in range(VIEW_ATTEMPTS):
         view, answered_by, degraded_now = _view(board, player_id)
         degraded = degraded or degraded_now
@@ -143,7 +177,8 @@ def leaderboard_for(*, player_id: int, board: Board | None = None) -> Leaderboar
     `poll_interval_ms`; an answer from the snapshot carries `source` and `stale_seconds`.
     Raises NotFound for unknown or banned players.
     """
-    answer = _named_view(board or board_backend(), player_id)
+    board, degraded = (board, False) if board is not None else _default_board()
+    answer = _named_view(board, player_id, degraded=degraded)
     view, names = answer.view, answer.names
     total = total_clicks()
 
@@ -173,10 +208,14 @@ def leaderboard_for(*, player_id: int, board: Board | None = None) -> Leaderboar
 
 def ranks_for(*, player_ids: list[int], board: Board | None = None) -> dict[int, tuple[int, float]]:
     """(rank, share) of each visible player among `player_ids`; others are left out."""
-    board = board or board_backend()
+    board = board or _default_board()[0]
     try:
         ranked = board.ranks(player_ids=list(player_ids))
-    except (BoardNotReady, RedisError):
+    except BoardNotReady:
+        ranked = fallback_board().ranks(player_ids=list(player_ids))
+    except RedisError:
+        logger.exception("live leaderboard unreachable; ranking from the fallback board")
+        live_board_pause.start()
         ranked = fallback_board().ranks(player_ids=list(player_ids))
     total = total_clicks()
     return {
