@@ -82,7 +82,7 @@ def test_compose_refuses_to_start_without_a_required_variable(tmp_path: Path, mi
 
 def test_compose_runs_every_service_with_health_gated_dependencies() -> None:
     services = compose_data()["services"]
-    assert set(services) == {"db", "redis", "migrate", "web", "bot", "client", "https"}
+    assert set(services) == {"db", "redis", "migrate", "web", "bot", "board", "client", "https"}
 
     db, redis = services["db"], services["redis"]
     assert db["image"] == "postgres:16"
@@ -102,13 +102,17 @@ def test_compose_runs_every_service_with_health_gated_dependencies() -> None:
     assert "migrate --noinput" in services["migrate"]["command"][-1]
     assert services["migrate"]["restart"] == "no"
     assert services["bot"]["command"] == ["deploy/run-bot.sh"]
+    assert services["board"]["command"][:3] == ["python", "manage.py", "run_board_keeper"]
+    assert services["board"]["depends_on"]["migrate"]["condition"] == (
+        "service_completed_successfully"
+    )
     assert services["client"]["depends_on"]["web"]["condition"] == "service_healthy"
     assert services["client"]["build"]["dockerfile"] == "deploy/client.Dockerfile"
     assert services["https"]["profiles"] == ["https"]
 
-    for name in ("db", "redis", "web", "bot", "client", "https"):
+    for name in ("db", "redis", "web", "bot", "board", "client", "https"):
         assert services[name]["restart"] == "unless-stopped", name
-    for name in ("migrate", "web", "bot"):
+    for name in ("migrate", "web", "bot", "board"):
         assert services[name]["env_file"] == ".env", name
     declared = set(compose_data()["volumes"])
     for name, service in services.items():
