@@ -29,7 +29,7 @@ COPY . .
 # Static files are collected into the image (WhiteNoise serves them with hashed names). Settings
 # refuse to load with DEBUG off and no secrets, so throwaway values stand in for this one command.
 RUN DEBUG=False \
-    SECRET_KEY=collectstatic-at-build-time-only \
+    SECRET_KEY=collectstatic-at-build-time-only-not-a-secret-0123456789abcdef \
     ALLOWED_HOSTS=localhost \
     TELEGRAM_BOT_TOKEN=collectstatic-at-build-time-only \
     python manage.py collectstatic --noinput --verbosity 0 \

@@ -30,6 +30,7 @@ ENV NGINX_PORT=80 \
     ADMIN_URL=admin/
 COPY deploy/nginx.conf /etc/nginx/templates/default.conf.template
 COPY --chmod=0755 deploy/nginx-admin-path.envsh /docker-entrypoint.d/15-clickgame-admin-path.envsh
+COPY --chmod=0755 deploy/nginx-proxy-trust.envsh /docker-entrypoint.d/16-clickgame-proxy-trust.envsh
 COPY --chmod=0755 deploy/fingerprint-export.sh /usr/local/bin/fingerprint-export
 COPY --from=export /export/ /srv/clickgame/
 RUN fingerprint-export /srv/clickgame

@@ -5,7 +5,9 @@
 #   DEPLOY_PATH/incoming/RELEASE_ID.env      the .env (deploy/render_env.py)
 # and then: unpacks into DEPLOY_PATH/releases/RELEASE_ID, points DEPLOY_PATH/current at it,
 # `docker compose up -d --build`, and waits (bounded) until /ready answers 200 through nginx.
-# If the stack does not come up it prints the state and recent logs and exits 1.
+# If the stack does not come up it prints the containers' state, saves the recent service logs to
+# DEPLOY_PATH/logs/RELEASE_ID.log (mode 600; they hold player ids and IP addresses, so they stay
+# on the server and out of the CI log) and exits 1.
 # READY_ATTEMPTS (default 60) x READY_INTERVAL seconds (default 5) bound the wait;
 # KEEP_RELEASES (default 5) old release folders are kept for rollback.
 set -euo pipefail
@@ -40,17 +42,20 @@ ln -sfn "releases/$release_id" "$deploy_path/current.new"
 mv -T "$deploy_path/current.new" "$deploy_path/current"
 cd "$deploy_path/current"
 
+logs_file="$deploy_path/logs/$release_id.log"
 show_state() {
   log "docker compose ps:"
-  docker compose ps --all || true
-  log "last 200 log lines of each service:"
-  docker compose logs --no-color --timestamps --tail=200 || true
+  docker compose ps --all --format 'table {{.Service}}\t{{.State}}\t{{.Status}}' || true
+  mkdir -p "$deploy_path/logs"
+  chmod 700 "$deploy_path/logs"
+  (umask 077 && docker compose logs --no-color --timestamps --tail=200 >"$logs_file" 2>&1) || true
+  log "the last 200 log lines of each service are on the server in $logs_file"
 }
 
 log "building and starting the stack"
 if ! docker compose up --detach --build --remove-orphans; then
   show_state
-  fail "docker compose up did not bring the stack up (logs above)"
+  fail "docker compose up did not bring the stack up (see $logs_file on the server)"
 fi
 
 host=$(sed -n "s/^ALLOWED_HOSTS=//p" .env | head -n 1 | tr -d "'\"" | cut -d, -f1)

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 # From GitHub secrets: required, and (webhook mode only) the webhook secret.
-SECRETS = ("SECRET_KEY", "POSTGRES_PASSWORD", "TELEGRAM_BOT_TOKEN")
+SECRETS = ("SECRET_KEY", "POSTGRES_PASSWORD", "REDIS_PASSWORD", "TELEGRAM_BOT_TOKEN")
 OPTIONAL_SECRETS = ("TELEGRAM_WEBHOOK_SECRET",)
 # From GitHub variables, with the default used when a variable is unset or empty.
 VARIABLES = {
@@ -32,7 +32,7 @@ REQUIRED_VARIABLES = ("PUBLIC_HOST", "TELEGRAM_BOT_USERNAME")
 
 LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
 HOST_RE = re.compile(rf"^{LABEL}(\.{LABEL})*$")
-WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{32,256}$")
 KEY_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
@@ -75,7 +75,7 @@ def render(environ: Mapping[str, str]) -> str:
         problems.append(f"TELEGRAM_BOT_MODE must be polling or webhook, not {mode!r}")
     if mode == "webhook" and not WEBHOOK_SECRET_RE.match(values["TELEGRAM_WEBHOOK_SECRET"]):
         problems.append(
-            "secret TELEGRAM_WEBHOOK_SECRET must be 1-256 of A-Z a-z 0-9 _ - in webhook mode"
+            "secret TELEGRAM_WEBHOOK_SECRET must be 32-256 of A-Z a-z 0-9 _ - in webhook mode"
         )
 
     https_profile = "https" in values["COMPOSE_PROFILES"].replace(" ", "").split(",")

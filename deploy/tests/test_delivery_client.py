@@ -13,6 +13,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,33 @@ def test_nginx_admin_location_follows_django_admin_url(
     assert admin_path(admin_url) == expected
 
 
+def proto_source(trusted_proxies: str | None) -> str:
+    """CLICKGAME_PROTO_FROM as 16-clickgame-proxy-trust.envsh sets it for TRUSTED_PROXY_COUNT."""
+    env = {"PATH": os.environ["PATH"]}
+    if trusted_proxies is not None:
+        env["TRUSTED_PROXY_COUNT"] = trusted_proxies
+    script = f'. "{DEPLOY / "nginx-proxy-trust.envsh"}"; printf %s "$CLICKGAME_PROTO_FROM"'
+    return run(["sh", "-c", script], env=env).stdout
+
+
+@pytest.mark.parametrize(
+    ("trusted_proxies", "expected"),
+    [
+        (None, "$scheme"),
+        ("", "$scheme"),
+        ("0", "$scheme"),
+        ("1", "$scheme"),
+        ("junk", "$scheme"),
+        ("2", "$http_x_forwarded_proto"),
+        ("3", "$http_x_forwarded_proto"),
+    ],
+)
+def test_nginx_believes_forwarded_proto_only_behind_a_trusted_proxy(
+    trusted_proxies: str | None, expected: str
+) -> None:
+    assert proto_source(trusted_proxies) == expected
+
+
 def render_nginx_template(values: dict[str, str]) -> str:
     """What the nginx image's envsubst step makes of deploy/nginx.conf with these variables."""
     text = (DEPLOY / "nginx.conf").read_text()
@@ -164,6 +192,22 @@ def fetch(url: str, headers: dict[str, str] | None = None, data: bytes | None = 
 
 @pytest.fixture
 def nginx_site(tmp_path: Path, upstream: Any) -> Iterator[dict[str, Any]]:
+    """nginx behind a TLS proxy (TRUSTED_PROXY_COUNT=2) over a fingerprinted fake export."""
+    with running_nginx(tmp_path, upstream, trusted_proxies="2") as site:
+        yield site
+
+
+@pytest.fixture
+def edge_nginx_site(tmp_path: Path, upstream: Any) -> Iterator[dict[str, Any]]:
+    """nginx as the edge (TRUSTED_PROXY_COUNT=1): clients talk to it directly."""
+    with running_nginx(tmp_path, upstream, trusted_proxies="1") as site:
+        yield site
+
+
+@contextmanager
+def running_nginx(
+    tmp_path: Path, upstream: Any, *, trusted_proxies: str
+) -> Iterator[dict[str, Any]]:
     """nginx running deploy/nginx.conf over a fingerprinted fake export, proxying to `upstream`."""
     nginx = shutil.which("nginx") or (
         "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
@@ -182,6 +226,7 @@ def nginx_site(tmp_path: Path, upstream: Any) -> Iterator[dict[str, Any]]:
             "NGINX_RESOLVER": "127.0.0.1",
             "WEB_UPSTREAM": f"127.0.0.1:{server.server_address[1]}",
             "ADMIN_PATH": admin_path("staff/"),
+            "CLICKGAME_PROTO_FROM": proto_source(trusted_proxies),
         }
     ).replace("root /srv/clickgame;", f"root {site};")
     assert "${" not in server_block
@@ -290,6 +335,16 @@ def test_nginx_passes_the_webhook_and_keeps_the_tls_proxy_scheme(nginx_site: Any
     assert request["headers"]["X-Telegram-Bot-Api-Secret-Token"] == "s3cret"
     assert request["headers"]["X-Forwarded-Proto"] == "https"
     assert request["headers"]["X-Forwarded-For"] == "203.0.113.9, 127.0.0.1"
+
+
+def test_nginx_as_the_edge_ignores_a_client_supplied_forwarded_proto(
+    edge_nginx_site: Any,
+) -> None:
+    forged = {"X-Forwarded-Proto": "https", "Host": "game.example.com"}
+    answer = fetch(edge_nginx_site["url"] + "/api/me", forged)
+    assert answer.status == 200
+    (request,) = edge_nginx_site["handler"].received
+    assert request["headers"]["X-Forwarded-Proto"] == "http"
 
 
 def test_nginx_answers_503_json_while_web_is_down(nginx_site: Any, upstream: Any) -> None:

@@ -30,8 +30,9 @@ from deploy.tests.delivery import (
 DEPLOY_INPUTS = {
     "SECRET_KEY": "x" * 50,
     "POSTGRES_PASSWORD": "abc123",
+    "REDIS_PASSWORD": "def456",
     "TELEGRAM_BOT_TOKEN": "42:token-for-tests",
-    "TELEGRAM_WEBHOOK_SECRET": "hook_secret-1",
+    "TELEGRAM_WEBHOOK_SECRET": "hook_secret-" + "1" * 24,
     "PUBLIC_HOST": "game.example.com",
     "TELEGRAM_BOT_USERNAME": "clickgame_bot",
 }
@@ -90,7 +91,9 @@ def test_render_env_puts_nginx_behind_caddy_with_the_https_profile(tmp_path: Pat
         ({"SECRET_KEY": ""}, "secret SECRET_KEY is empty"),
         ({"POSTGRES_PASSWORD": " "}, "secret POSTGRES_PASSWORD is empty"),
         ({"PUBLIC_HOST": "https://game.example.com/"}, "PUBLIC_HOST must be a bare host name"),
-        ({"TELEGRAM_WEBHOOK_SECRET": ""}, "TELEGRAM_WEBHOOK_SECRET must be 1-256"),
+        ({"TELEGRAM_WEBHOOK_SECRET": ""}, "TELEGRAM_WEBHOOK_SECRET must be 32-256"),
+        ({"TELEGRAM_WEBHOOK_SECRET": "a" * 31}, "TELEGRAM_WEBHOOK_SECRET must be 32-256"),
+        ({"REDIS_PASSWORD": ""}, "secret REDIS_PASSWORD is empty"),
         ({"TELEGRAM_BOT_MODE": "push"}, "TELEGRAM_BOT_MODE must be polling or webhook"),
         ({"POSTGRES_PASSWORD": "it's"}, "POSTGRES_PASSWORD holds a quote"),
         ({"EXTRA_ENV": "lowercase=1"}, "EXTRA_ENV line 1 is not KEY=value"),
@@ -123,6 +126,7 @@ def test_rendered_env_resolves_in_compose_with_literal_values(tmp_path: Path) ->
     # `config` prints a compose file again, where a literal `$` is written `$$`.
     assert web["SECRET_KEY"].replace("$$", "$") == inputs["SECRET_KEY"]
     assert web["DATABASE_URL"] == "postgres://clickgame:abc123@db:5432/clickgame"
+    assert web["REDIS_URL"] == "redis://:def456@redis:6379/0"
     assert web["TELEGRAM_WEBHOOK_URL"] == "https://game.example.com/telegram/webhook"
 
 
@@ -245,8 +249,14 @@ def test_remote_deploy_fails_loudly_when_ready_never_answers(server_dir: dict[st
     calls = server_dir["log"].read_text().splitlines()
     assert len([c for c in calls if c.startswith("docker compose exec")]) == 4
     assert any(c.startswith("docker compose logs") for c in calls)
-    assert "Traceback: boom" in result.stdout
     assert "/ready did not answer 200 after 4 attempts" in result.stderr
+    # The service logs (player ids, IP addresses) stay on the server, out of the CI log.
+    assert "Traceback: boom" not in result.stdout + result.stderr
+    saved = server_dir["path"] / "logs" / "r1.log"
+    assert "Traceback: boom" in saved.read_text()
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert stat.S_IMODE(saved.parent.stat().st_mode) == 0o700
+    assert str(saved) in result.stdout
 
 
 def test_remote_deploy_fails_loudly_when_compose_up_fails(server_dir: dict[str, Any]) -> None:
@@ -256,6 +266,7 @@ def test_remote_deploy_fails_loudly_when_compose_up_fails(server_dir: dict[str, 
     assert not any(c.startswith("docker compose exec") for c in calls)
     assert any(c.startswith("docker compose ps") for c in calls)
     assert "docker compose up did not bring the stack up" in result.stderr
+    assert "Traceback: boom" not in result.stdout + result.stderr
 
 
 # --- PostgreSQL backup and restore (the commands in docs/deploy.md) ------------------------------
@@ -340,6 +351,7 @@ def test_documented_pg_dump_and_pg_restore_round_trip_the_database(tmp_path: Pat
         source_url = url._replace(path=f"/{source}").geturl()
         django_env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
         django_env["DATABASE_URL"] = source_url
+        django_env["DEBUG"] = "True"  # development settings (DEBUG is off unless set)
         for command in (["migrate", "--noinput"], ["seed_players", "--count", "40", "--seed", "7"]):
             done = run(
                 [sys.executable, "manage.py", *command], cwd=ROOT, env=django_env, timeout=300

@@ -74,6 +74,7 @@ def test_gunicorn_serves_ready_and_drains_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
     env |= {
+        "DEBUG": "True",  # the development settings (DEBUG is off unless set)
         "DATABASE_URL": f"sqlite:///{tmp_path / 'ready.sqlite3'}",
         "WEB_CONCURRENCY": "1",
         "GUNICORN_THREADS": "2",
