@@ -19,6 +19,11 @@ without Django's per-request health check query: the sync is exactly one round t
 connection fails the sync with a database error (503, the client retries) and Django replaces it
 at the end of the request. (Behind PgBouncer in transaction mode, prepared statements need
 PgBouncer 1.21+ with max_prepared_statements.)
+
+Django opens psycopg connections with `prepare_threshold=None`, which turns preparing off for
+every query, even one executed with `prepare=True`. The sync sets the threshold of its connection
+to a count no query reaches instead: still nothing is prepared automatically, and the sync
+statement is prepared because it asks to be.
 """
 
 from collections.abc import Mapping
@@ -110,6 +115,8 @@ WHERE p.telegram_id = %(telegram_id)s::bigint AND NOT EXISTS (SELECT 1 FROM sync
 
 
 SYNC_STATEMENT = _sync_statement()
+# Executions after which psycopg would prepare a query by itself: never, in practice.
+_NO_AUTOMATIC_PREPARE = 2**62
 
 
 def sync_statement_run(params: Mapping[str, Any]) -> tuple[Any, ...] | None:
@@ -119,6 +126,9 @@ def sync_statement_run(params: Mapping[str, Any]) -> tuple[Any, ...] | None:
     """
     bound = {key: Int8(value) if type(value) is int else value for key, value in params.items()}
     connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        raw.prepare_threshold = _NO_AUTOMATIC_PREPARE
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
         cursor.execute(SYNC_STATEMENT, bound, prepare=True)
         return cursor.fetchone()

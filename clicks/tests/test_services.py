@@ -215,6 +215,22 @@ def test_the_sql_cap_agrees_with_the_python_rules() -> None:
 
 
 @postgres_only
+def test_the_sync_statement_is_prepared_and_no_other_query_is() -> None:
+    # Django opens connections with preparing off; the sync must still plan its statement once.
+    player = PlayerFactory()
+    for seq in range(1, 8):
+        clicks_sync(telegram_id=player.telegram_id, seq=seq, count=1, now=NOON + seq)
+        assert Player.objects.filter(pk=player.pk).count() == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+        prepared = cursor.fetchall()
+    assert len(prepared) == 1
+    statement, executions = prepared[0]
+    assert "WITH synced AS" in statement
+    assert executions >= 7
+
+
+@postgres_only
 def test_the_sql_sync_rate_agrees_with_the_python_rules(settings) -> None:
     # The statement repeats rules.sync_window in SQL; both must decide every case alike.
     settings.CLICK_SYNC_RATE = "3/m"
