@@ -249,6 +249,11 @@ class Run:
     wall: float = 0.0
     wrk_cpu: float = 0.0
     cpu: dict[str, float] = field(default_factory=dict)
+    # 1-minute load average before and after the run (the machine may be shared).
+    load: str = ""
+    # Player-row updates during the run, and how many of them were HOT (no index rewritten).
+    updates: int = 0
+    hot_updates: int = 0
 
     @property
     def ok(self) -> int:
@@ -300,6 +305,8 @@ def run_wrk(
         *script_args,
     ]
     assert server.process is not None
+    load_before = Path("/proc/loadavg").read_text().split()[0]
+    updates_before = player_updates(args)
     before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     before = cpu_snapshot(server.process.pid, args.database)
     started = time.monotonic()
@@ -310,6 +317,11 @@ def run_wrk(
     after = cpu_snapshot(server.process.pid, args.database)
     after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     run = Run(name=name, wall=wall)
+    run.load = f"{load_before}-{Path('/proc/loadavg').read_text().split()[0]}"
+    time.sleep(0.6)  # statistics reach pg_stat_user_tables within half a second
+    updates_after = player_updates(args)
+    run.updates = updates_after[0] - updates_before[0]
+    run.hot_updates = updates_after[1] - updates_before[1]
     run.wrk_cpu = (after_children.ru_utime - before_children.ru_utime) + (
         after_children.ru_stime - before_children.ru_stime
     )
@@ -323,6 +335,16 @@ def run_wrk(
         else:
             run.results[key] = float(value)
     return run
+
+
+def player_updates(args: argparse.Namespace) -> tuple[int, int]:
+    """(updates, HOT updates) of the players table so far."""
+    row = sql(
+        args,
+        "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'players_player'",
+    )
+    updates, hot = row.split("|")
+    return int(updates), int(hot)
 
 
 def totals(args: argparse.Namespace, players: list[tuple[int, int]]) -> tuple[int, int, int]:
@@ -361,15 +383,20 @@ def drain(args: argparse.Namespace, players: list[tuple[int, int]]) -> tuple[int
 
 
 def describe(run: Run, floor: Run | None) -> str:
-    """One Markdown table row."""
+    """One Markdown table row: the ratios to the floor first (throughput, p99), then the rest."""
+    ratios = (
+        f"{run.rate / floor.rate:.0%} | {run.ms('p99_us') / floor.ms('p99_us'):.2f} |"
+        if floor
+        else "100% | 1.00 |"
+    )
+    hot = f"{run.hot_updates / run.updates:.0%}" if run.updates else "-"
     return (
-        f"| {run.name} | {run.rate:,.0f} | {run.ms('p50_us'):.1f} | {run.ms('p95_us'):.1f} | "
-        f"{run.ms('p99_us'):.1f} | {run.ms('max_us'):.0f} | {run.ok:,} | {run.errors} | "
-        f"{run.wrk_cpu / run.wall:.2f} | "
+        f"| {run.name} | {ratios} {run.rate:,.0f} | {run.ms('p50_us'):.1f} | "
+        f"{run.ms('p95_us'):.1f} | {run.ms('p99_us'):.1f} | {run.ms('max_us'):.0f} | "
+        f"{run.ok:,} | {run.errors} | {run.wrk_cpu / run.wall:.2f} | "
         f"{run.cpu['gunicorn']:.2f} ({run.cpu['busiest worker']:.2f}) | "
         f"{run.cpu['postgres']:.2f} | {run.cpu['redis']:.2f} | {run.cpu['machine']:.2f} | "
-        f"{run.cpu_ms_per_request:.2f} | "
-        + (f"{run.rate / floor.rate:.0%} |" if floor else "100% |")
+        f"{run.cpu_ms_per_request:.2f} | {hot} | {run.load} |"
     )
 
 
@@ -444,10 +471,10 @@ def main() -> None:
         f"Seeded players: {args.players:,} (seed took {seeded:.1f}s); active: {len(players):,}",
         f"gunicorn {command}; wrk -t{threads} -c{args.clients} -d{args.duration}s",
         "",
-        "| run | syncs/s (200) | p50 ms | p95 ms | p99 ms | max ms | 200s | errors | "
-        "wrk CPU (cores) | gunicorn (busiest worker) | postgres | redis | machine busy | "
-        "CPU ms/request | vs floor |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| run | vs floor | p99 / floor p99 | req/s (200) | p50 ms | p95 ms | p99 ms | max ms | "
+        "200s | errors | wrk CPU (cores) | gunicorn (busiest worker) | postgres | redis | "
+        "machine busy | CPU ms/request | HOT player updates | load avg |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         *([describe(floor, None)] if floor else []),
         describe(sync, floor),
         "",
