@@ -186,8 +186,8 @@ def server_env(*, database_url: str, godot_build_dir: Path, **overrides: str) ->
             "PYTHONUNBUFFERED": "1",
             "DEBUG": "True",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            # No real bot token and the e2e token as the dev token: the dev sign-in signs with it
-            # (it refuses while TELEGRAM_BOT_TOKEN is set) and the API accepts it, as with `make run`.
+            # No real bot token, the e2e token as the dev token (as `make run` does): the dev
+            # sign-in signs with it (it refuses while TELEGRAM_BOT_TOKEN is set); the API takes it.
             "TELEGRAM_BOT_TOKEN": "",
             "DEV_BOT_TOKEN": E2E_BOT_TOKEN,
             "DATABASE_URL": database_url,

@@ -310,7 +310,10 @@ def test_development_logs_print_each_record_once() -> None:
 
 
 def test_init_data_lives_six_hours_by_default() -> None:
-    code = "import django; django.setup(); from django.conf import settings as s; print(s.INITDATA_MAX_AGE)"
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.INITDATA_MAX_AGE)"
+    )
     result = run_python(code, make_run_environment())
     assert result.returncode == 0, result.stderr
     assert int(result.stdout.strip().splitlines()[-1]) == 6 * 60 * 60
