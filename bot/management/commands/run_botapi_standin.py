@@ -5,12 +5,10 @@ import re
 import sys
 import threading
 import time
+from types import ModuleType
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-
-# The stand-in the bot's tests run against; it speaks enough of the Bot API for this bot.
-from bot.tests.botapi_standin import BotApiStandIn, bot_message, message_update
 
 DEFAULT_PORT = 8081
 LOCAL_TOKEN = "1000001:LOCAL-standin-token"  # noqa: S105 (a made-up token only the stand-in knows)
@@ -58,7 +56,17 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            standin = BotApiStandIn(token=LOCAL_TOKEN, bot_user=LOCAL_BOT, port=options["port"])
+            # Function-local: the stand-in the bot's tests run against lives in bot/tests/, which
+            # deployment bundles leave out; this is a development tool.
+            from bot.tests import botapi_standin
+        except ImportError as exc:
+            raise CommandError(
+                "run_botapi_standin needs bot/tests/ (a source checkout, not a deployment)."
+            ) from exc
+        try:
+            standin = botapi_standin.BotApiStandIn(
+                token=LOCAL_TOKEN, bot_user=LOCAL_BOT, port=options["port"]
+            )
         except OSError as exc:
             raise CommandError(f"Cannot listen on 127.0.0.1:{options['port']}: {exc}") from exc
         standin.start()
@@ -69,7 +77,13 @@ class Command(BaseCommand):
             f"TELEGRAM_API_BASE_URL={standin.base_url} MINI_APP_URL=https://localhost/ "
             ".venv/bin/python manage.py runbot\n"
         )
-        chat = _Chat(standin, self, user_id=options["user_id"], first_name=options["first_name"])
+        chat = _Chat(
+            botapi_standin,
+            standin,
+            self,
+            user_id=options["user_id"],
+            first_name=options["first_name"],
+        )
         try:
             if options["say"]:
                 for text in options["say"]:
@@ -86,8 +100,15 @@ class _Chat:
     """One user's private chat with the bot, through the stand-in."""
 
     def __init__(
-        self, standin: BotApiStandIn, command: BaseCommand, *, user_id: int, first_name: str
+        self,
+        module: ModuleType,
+        standin: Any,
+        command: BaseCommand,
+        *,
+        user_id: int,
+        first_name: str,
     ) -> None:
+        self.module = module  # bot.tests.botapi_standin: update and message builders
         self.standin = standin
         self.command = command
         self.user_id = user_id
@@ -101,7 +122,7 @@ class _Chat:
         self.prompt = None
         self.command.stdout.write(f"you> {text}")
         self.standin.queue_update(
-            message_update(
+            self.module.message_update(
                 user_id=self.user_id, text=text, first_name=self.first_name, reply_to=reply_to
             )
         )
@@ -123,7 +144,7 @@ class _Chat:
                     self.command.stdout.write(f"     [{button['text']}] {target}")
             if markup.get("force_reply"):
                 # Telegram sends the user's next message as a reply to this one.
-                self.prompt = bot_message(
+                self.prompt = self.module.bot_message(
                     bot_user=LOCAL_BOT, chat_id=self.user_id, text=plain(params["text"])
                 )
                 self.command.stdout.write("     (your next line answers this message)")
@@ -145,7 +166,7 @@ class _Chat:
                 if line.strip():
                     reply_to, self.prompt = self.prompt, None
                     self.standin.queue_update(
-                        message_update(
+                        self.module.message_update(
                             user_id=self.user_id,
                             text=line.strip(),
                             first_name=self.first_name,
