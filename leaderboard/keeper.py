@@ -24,6 +24,7 @@ from typing import Any
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from core import metrics
 from core.errors import Conflict
 from leaderboard import live
 from leaderboard.rebuild import (
@@ -142,6 +143,9 @@ class BoardKeeper:
             report.stats_refreshed = True
         self._previous_start = started_at
         report.seconds = time.monotonic() - started
+        metrics.board_reconciled(repaired=report.repaired)
+        if client is not None:
+            metrics.board_ready(not degraded)
         self.passes += 1
         self.repairs_total += report.repaired
         self.rebuilds_total += 1 if report.rebuild is not None else 0

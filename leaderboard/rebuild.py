@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core import metrics
 from core.errors import Conflict
 from leaderboard import live
 from players.models import Player
@@ -466,41 +467,59 @@ def board_rebuild(
         return report
     lock = rebuild_lock_take(client, say=say)
     try:
-        client.delete(live.TOUCHED_KEY, live.BOARD_NEW_KEY)
-        client.set(live.REBUILDING_KEY, lock.owner, ex=LOCK_TTL_SECONDS)
-        max_id = _copy_board(
-            client, report, batch_size=batch_size, write=True, lock=lock, progress=say
+        _rebuild_locked(
+            client, report, lock, batch_size=batch_size, settle_seconds=settle_seconds, say=say
         )
-        lock.check()
-        swap = client.pipeline(transaction=True)
-        if report.written:
-            swap.rename(live.BOARD_NEW_KEY, live.BOARD_KEY)
-        else:
-            swap.delete(live.BOARD_KEY, live.BOARD_NEW_KEY)
-        swap.set(live.KNOWN_MAX_ID_KEY, max_id)
-        swap.execute()
-        say(f"new board swapped in ({report.written} players); repairing touched players")
-        time.sleep(settle_seconds)
-        unsettled: list[int] = []
-        for _ in range(REPAIR_ROUNDS):
-            touched = _pop_touched(client)
-            if not touched and not unsettled:
-                break
-            fixed, unsettled = board_repair(
-                client, [*touched, *unsettled], settle_seconds=settle_seconds
-            )
-            report.repaired += fixed
-        client.eval(_RELEASE_LUA, 1, live.REBUILDING_KEY, lock.owner)
-        fixed, unsettled = board_repair(
-            client, [*_pop_touched(client), *unsettled], settle_seconds=settle_seconds
-        )
-        report.repaired += fixed
-        report.unsettled = len(unsettled)
-        client.set(live.BOARD_READY_KEY, "1")
+    except Exception:
+        metrics.board_rebuilt(ok=False)
+        raise
     finally:
         # Only our own flag: after a lost lock it may belong to the new owner.
         client.eval(_RELEASE_LUA, 1, live.REBUILDING_KEY, lock.owner)
         lock.release()
+    metrics.board_rebuilt(ok=True, repaired=report.repaired)
+    metrics.board_ready(True)
     report.seconds = time.monotonic() - started
     say(f"done in {report.seconds:.1f}s: {report.repaired} repaired, {report.unsettled} moving")
     return report
+
+
+def _rebuild_locked(
+    client: Any,
+    report: BoardReport,
+    lock: RebuildLock,
+    *,
+    batch_size: int,
+    settle_seconds: float,
+    say: Callable[[str], None],
+) -> None:
+    """Steps 1-5 of the module doc, under `lock`."""
+    client.delete(live.TOUCHED_KEY, live.BOARD_NEW_KEY)
+    client.set(live.REBUILDING_KEY, lock.owner, ex=LOCK_TTL_SECONDS)
+    max_id = _copy_board(client, report, batch_size=batch_size, write=True, lock=lock, progress=say)
+    lock.check()
+    swap = client.pipeline(transaction=True)
+    if report.written:
+        swap.rename(live.BOARD_NEW_KEY, live.BOARD_KEY)
+    else:
+        swap.delete(live.BOARD_KEY, live.BOARD_NEW_KEY)
+    swap.set(live.KNOWN_MAX_ID_KEY, max_id)
+    swap.execute()
+    say(f"new board swapped in ({report.written} players); repairing touched players")
+    time.sleep(settle_seconds)
+    unsettled: list[int] = []
+    for _ in range(REPAIR_ROUNDS):
+        touched = _pop_touched(client)
+        if not touched and not unsettled:
+            break
+        fixed, unsettled = board_repair(
+            client, [*touched, *unsettled], settle_seconds=settle_seconds
+        )
+        report.repaired += fixed
+    client.eval(_RELEASE_LUA, 1, live.REBUILDING_KEY, lock.owner)
+    fixed, unsettled = board_repair(
+        client, [*_pop_touched(client), *unsettled], settle_seconds=settle_seconds
+    )
+    report.repaired += fixed
+    report.unsettled = len(unsettled)
+    client.set(live.BOARD_READY_KEY, "1")

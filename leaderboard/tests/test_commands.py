@@ -1,6 +1,7 @@
 """The recalculate_leaderboard command."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -74,7 +75,7 @@ def test_command_fails_cleanly_while_another_rebuild_runs(redis_client):
     assert not redis_client.exists(live.BOARD_KEY)
     message = str(refused.value)
     assert f"{socket.gethostname()}:{os.getpid()}:" in message  # the owner: host:pid:token
-    assert "(alive), started 0 s ago" in message
+    assert re.search(r"\(alive\), started [0-2] s ago, renewed [0-2] s ago", message)
 
 
 def dead_pid() -> int:
@@ -93,7 +94,7 @@ def test_command_takes_over_the_lock_of_a_dead_owner_on_this_host(redis_client):
     output = run()
 
     assert f"taking over the rebuild lock of a dead owner: owner {owner} (dead)" in output
-    assert "started 42 s ago" in output
+    assert re.search(r"started 4[1-5] s ago", output)  # the owner's age
     assert "leaderboard recalculated" in output
     assert board_scores(redis_client) == {player.pk: 6}
     assert not redis_client.exists(live.REBUILD_LOCK_KEY)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from prometheus_client import REGISTRY
 from redis.client import Pipeline
 from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -29,6 +30,11 @@ from leaderboard.tests.board_data import (
 from players.models import Player
 
 pytestmark = pytest.mark.django_db
+
+
+def repairs_metric(source: str) -> float:
+    """The operators' count of board repairs (`/metrics`, clickgame_board_repairs_total)."""
+    return REGISTRY.get_sample_value("clickgame_board_repairs_total", {"source": source}) or 0.0
 
 
 def failing_pipeline(*_args: Any, **_kwargs: Any) -> None:
@@ -88,10 +94,12 @@ def test_reconciliation_counts_repairs_of_every_kind(redis_client):
     Player.objects.filter(pk=players[2].pk).update(is_banned=True)  # ban the board missed
     redis_client.zadd(live.BOARD_KEY, {live.member_for(999_999): 50})  # a deleted player
     newcomer = make_player(clicks=0)  # joined without a sync
+    counted_before = repairs_metric("reconcile")
 
     report = keeper_pass()
 
     assert (report.mismatched, report.repaired, report.unsettled) == (5, 5, 0)
+    assert repairs_metric("reconcile") == counted_before + 5
     assert board_scores(redis_client) == visible_clicks()
     assert newcomer.pk in board_scores(redis_client)
     assert keeper_pass().repaired == 0
