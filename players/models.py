@@ -104,11 +104,12 @@ class Player(models.Model):
         return self.game_name or f"Player #{self.pk}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """Save, with the name's skeleton kept in step with the name."""
-        self.game_name_skeleton = name_skeleton(self.game_name) if self.game_name else None
+        """Save, with the name's skeleton kept in step with the name (when the name is saved)."""
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "game_name" in update_fields:
-            kwargs["update_fields"] = [*update_fields, "game_name_skeleton"]
+        if update_fields is None or "game_name" in update_fields:
+            self.game_name_skeleton = name_skeleton(self.game_name) if self.game_name else None
+            if update_fields is not None:
+                kwargs["update_fields"] = [*update_fields, "game_name_skeleton"]
         super().save(*args, **kwargs)
 
     @property
@@ -156,9 +157,10 @@ class BlockedWord(models.Model):
         return self.word
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """Save, with the word's skeleton kept in step with the word."""
-        self.word_skeleton = name_skeleton(self.word)
+        """Save, with the word's skeleton kept in step with the word (when the word is saved)."""
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "word" in update_fields:
-            kwargs["update_fields"] = [*update_fields, "word_skeleton"]
+        if update_fields is None or "word" in update_fields:
+            self.word_skeleton = name_skeleton(self.word)
+            if update_fields is not None:
+                kwargs["update_fields"] = [*update_fields, "word_skeleton"]
         super().save(*args, **kwargs)

@@ -317,3 +317,17 @@ def test_init_data_lives_six_hours_by_default() -> None:
     result = run_python(code, make_run_environment())
     assert result.returncode == 0, result.stderr
     assert int(result.stdout.strip().splitlines()[-1]) == 6 * 60 * 60
+
+
+def test_a_plain_http_trial_still_passes_the_strict_deploy_check() -> None:
+    code = (
+        "from django.core.management import execute_from_command_line; "
+        "execute_from_command_line(['manage.py', 'check', '--deploy', '--fail-level', 'WARNING'])"
+    )
+    trial = {**PRODUCTION, "SECURE_SSL_REDIRECT": "False"}
+    result = run_python(code, trial)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # Only that one opt-out is silenced: a short HSTS is still a warning that stops the deploy.
+    result = run_python(code, {**trial, "SECURE_HSTS_SECONDS": "0"})
+    assert result.returncode != 0
+    assert "security.W004" in result.stdout + result.stderr
