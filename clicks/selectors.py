@@ -1,19 +1,43 @@
 """Reads about clicks: recent activity and daily totals."""
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Sum
 from django.utils import timezone
 
 from clicks.live import ACTIVE_WINDOW_SECONDS, active_players_count
 from clicks.models import ClickDay
+from clicks.rules import MAX_SYNC_INTERVAL_MS, MIN_SYNC_INTERVAL_MS
 from players.models import Player
 
 # Without Redis the count is a database query, so it is cached this long.
 ACTIVE_PLAYERS_CACHE_KEY = "clicks:active_players"
 ACTIVE_PLAYERS_CACHE_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class SyncLimits:
+    """What every client syncs by; the server tells them (GET /api/me `limits`)."""
+
+    # Clicks in one POST /api/clicks batch (the MAX_CLICKS_PER_SYNC setting).
+    max_clicks_per_sync: int
+    # Never sync more often than this, whatever else a client computes.
+    min_sync_interval_ms: int
+    # Failed syncs back off exponentially up to this; a Retry-After may ask for more.
+    max_backoff_ms: int
+
+
+def sync_limits() -> SyncLimits:
+    """The click sync limits of this server, for the clients (one source of truth)."""
+    return SyncLimits(
+        max_clicks_per_sync=settings.MAX_CLICKS_PER_SYNC,
+        min_sync_interval_ms=MIN_SYNC_INTERVAL_MS,
+        max_backoff_ms=MAX_SYNC_INTERVAL_MS,
+    )
 
 
 def players_active_last_minute(*, now: float | None = None) -> int:

@@ -234,6 +234,68 @@ class GodotPage:
                 self.touch("touchEnd", [(*spots[finger], finger)])
         return presses
 
+    def tap_with_fingers(self, key: str, count: int) -> None:
+        """`count` fingers land on a control in one touch event, then lift together."""
+        x, y, width, height = self.control(key)["rect"]
+        points = [(x + width * (f + 1) / (count + 1), y + height / 2, f) for f in range(count)]
+        self.touch("touchStart", points)
+        self.touch("touchEnd", points)
+
+    def tap_between_syncs(self, key: str, fingers: int, then: str) -> None:
+        """Right after a sync reply, while the server's interval holds the next batch back,
+        `fingers` fingers land on a control at once, and the script `then` runs in the page as
+        soon as those taps count (so a flush there finds them waiting). Everything after the
+        first tap happens inside the page: no round trip to the test in between."""
+        before = self.state()["sync"]["shown_clicks"]
+        x, y, width, height = self.control(key)["rect"]
+        self.click(key)
+        done = self.driver.execute_async_script(
+            """
+            const [before, fingers, x, y, width, height, then, done] = arguments;
+            const started = performance.now();
+            const sync = () => JSON.parse(window.clickgameProbe.state).sync;
+            const canvas = document.getElementById("canvas");
+            const land = () => {
+              const touches = [];
+              for (let f = 0; f < fingers; f++) {
+                touches.push(new Touch({
+                  identifier: 100 + f, target: canvas,
+                  clientX: x + (width * (f + 1)) / (fingers + 1), clientY: y + height / 2,
+                }));
+              }
+              for (const type of ["touchstart", "touchend"]) {
+                canvas.dispatchEvent(new TouchEvent(type, {
+                  touches: type === "touchstart" ? touches : [], targetTouches: [],
+                  changedTouches: touches, bubbles: true, cancelable: true,
+                }));
+              }
+            };
+            let landed = false;
+            const step = () => {
+              const now = sync();
+              if (!landed && now.server_clicks === before + 1 && now.unconfirmed === 0
+                  && now.pause_left_msec >= 300) {
+                landed = true;
+                land();
+              } else if (landed && now.shown_clicks === before + 1 + fingers) {
+                (new Function(then))();
+                return done(true);
+              }
+              if (performance.now() - started > 12000) return done(false);
+              setTimeout(step, 5);
+            };
+            step();
+            """,
+            before,
+            fingers,
+            x,
+            y,
+            width,
+            height,
+            then,
+        )
+        assert done, "the taps between two syncs did not count in time"
+
     def type_text(self, text: str) -> None:
         """Key presses, one character at a time, to whatever has the keyboard focus."""
         for char in text:

@@ -25,10 +25,12 @@ def godot_server(
     tmp_path_factory: pytest.TempPathFactory,
     request: pytest.FixtureRequest,
 ) -> Iterator[GameServer]:
-    """A live server with its own database serving the Godot export as the Mini App."""
+    """A live server with its own database serving the Godot export as the Mini App; a module's
+    `GODOT_SERVER_ENV` dict overrides server settings."""
     name = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
     workdir = tmp_path_factory.mktemp(f"server-{name}")
-    with running_server(workdir, name=name, godot_build_dir=godot_export) as server:
+    env = getattr(request.module, "GODOT_SERVER_ENV", {})
+    with running_server(workdir, name=name, godot_build_dir=godot_export, **env) as server:
         yield server
 
 

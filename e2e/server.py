@@ -209,9 +209,11 @@ def server_env(*, database_url: str, godot_build_dir: Path, **overrides: str) ->
 
 @contextmanager
 def running_server(
-    workdir: Path, *, name: str, godot_build_dir: Path | None = None
+    workdir: Path, *, name: str, godot_build_dir: Path | None = None, **env: str
 ) -> Iterator[GameServer]:
-    """A migrated, started GameServer with its own database; stopped and cleaned up after."""
+    """A migrated, started GameServer with its own database; stopped and cleaned up after.
+
+    `env` overrides settings of the server (e.g. MAX_CLICKS_PER_SYNC="5")."""
     build_dir = godot_build_dir or workdir / "no-godot-build"
     build_dir.mkdir(parents=True, exist_ok=True)
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
@@ -220,7 +222,7 @@ def running_server(
     flush_redis()
     with e2e_database(workdir, suffix=f"e2e_{name}") as database_url:
         server = GameServer(
-            env=server_env(database_url=database_url, godot_build_dir=build_dir),
+            env=server_env(database_url=database_url, godot_build_dir=build_dir, **env),
             log_path=log_path,
         )
         server.migrate()

@@ -377,3 +377,56 @@ def test_blocked_storage_falls_back_to_memory(page: WebDriver) -> None:
         """,
     )
     assert result == [[1, 2], [1, 2]]
+
+
+def test_the_servers_limits_size_batches_space_them_and_cap_the_backoff(page: WebDriver) -> None:
+    result = run(
+        page,
+        """
+        const limits = { max_clicks_per_sync: 3, min_sync_interval_ms: 2500, max_backoff_ms: 4000 };
+        const h = makeHarness({ random: 1, me: { clicks: 0, seq: 0, limits } });
+        h.sync.start(h.me);
+        h.sync.tap(7);
+        await h.respond(200, h.accept(h.sent[0], { clicks: 3, sync_interval_ms: 1000 }));
+        await h.advance(2499);
+        const early = h.sent.length;
+        await h.advance(1);
+        const gaps = [];
+        for (let i = 0; i < 5; i++) {
+          const failedAt = h.now;
+          await h.fail();
+          await h.advance(60000);
+          gaps.push(h.sent[h.sent.length - 1].at - failedAt);
+        }
+        return { early, sizes: h.sent.map((b) => b.count), gaps };
+        """,
+    )
+    assert result["early"] == 1
+    assert result["sizes"][:2] == [3, 3]
+    assert max(result["sizes"]) == 3
+    assert result["gaps"] == [1000, 2000, 4000, 4000, 4000]
+
+
+def test_a_batch_over_a_lowered_server_limit_loses_no_tap(page: WebDriver) -> None:
+    result = run(
+        page,
+        """
+        // Saved under the old limit of 1000: a batch of 10 the server never applied.
+        const store = new Map([["queue", JSON.stringify(
+          { v: 1, pending: 0, nextSeq: 2, inflight: { seq: 1, count: 10, renumbered: false } }
+        )]]);
+        const limits = { max_clicks_per_sync: 4, min_sync_interval_ms: 1000 };
+        const h = makeHarness({ store, me: { clicks: 0, seq: 0, limits } });
+        h.sync.start(h.me);
+        await h.respond(400, { error: "invalid_count" });
+        for (const clicks of [4, 8, 10]) {
+          await h.advance(1000);
+          await h.respond(200, h.accept(h.sent[h.sent.length - 1], { clicks }));
+        }
+        return { sent: h.sent.map((b) => [b.seq, b.count]), view: h.view() };
+        """,
+    )
+    assert result["sent"] == [[1, 10], [2, 4], [3, 4], [4, 2]]
+    assert result["view"]["clicks"] == 10
+    assert result["view"]["unsynced"] == 0
+    assert result["view"]["rejectedTotal"] == 0

@@ -3,12 +3,13 @@
 from typing import Any
 
 from django.core.validators import MaxLengthValidator, MinLengthValidator
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clicks.selectors import sync_limits
 from core.openapi import error_responses
 from core.throttles import PlayerReadThrottle
 from players import rules
@@ -26,6 +27,12 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class SyncLimitsSerializer(serializers.Serializer):
+    max_clicks_per_sync = serializers.IntegerField(help_text="Clicks per POST /api/clicks.")
+    min_sync_interval_ms = serializers.IntegerField(help_text="Never sync more often.")
+    max_backoff_ms = serializers.IntegerField(help_text="Longest backoff after failures.")
+
+
 class MeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     game_name = serializers.CharField(allow_null=True)
@@ -39,6 +46,12 @@ class MeSerializer(serializers.Serializer):
     clicks = serializers.IntegerField()
     seq = serializers.IntegerField(source="last_seq")
     created_at = serializers.DateTimeField()
+    # The click sync limits both clients use, from the server (issue 12: one source of truth).
+    limits = serializers.SerializerMethodField()
+
+    @extend_schema_field(SyncLimitsSerializer)
+    def get_limits(self, _player: object) -> dict[str, int]:
+        return dict(SyncLimitsSerializer(sync_limits()).data)
 
 
 class PublicPlayerSerializer(serializers.Serializer):

@@ -47,12 +47,6 @@ static func name_rule(rule: String) -> int:
 	return int(rules[rule])
 
 
-static func limit(limit_name: String) -> int:
-	var data: Dictionary = CONTRACT.data
-	var limits: Dictionary = data["limits"]
-	return int(limits[limit_name])
-
-
 ## The object [param type_name] from [param value] with exactly the declared fields, each converted
 ## to its declared type; a missing or mistyped field becomes its type's zero value.
 static func read(type_name: String, value: Variant) -> Dictionary:

@@ -17,6 +17,8 @@ class Profile:
 	var clicks: int
 	## The last click batch the server applied.
 	var seq: int
+	## How this server wants clicks synced.
+	var limits: SyncLimits
 
 	func _init(data: Dictionary) -> void:
 		id = data["id"]
@@ -27,6 +29,19 @@ class Profile:
 		needs_name = data["needs_name"]
 		clicks = data["clicks"]
 		seq = data["seq"]
+		limits = SyncLimits.new(data["limits"])
+
+
+## The click sync limits the server gives every client (one source of truth for both clients).
+class SyncLimits:
+	var max_clicks_per_sync: int
+	var min_sync_interval_ms: int
+	var max_backoff_ms: int
+
+	func _init(data: Dictionary) -> void:
+		max_clicks_per_sync = data["max_clicks_per_sync"]
+		min_sync_interval_ms = data["min_sync_interval_ms"]
+		max_backoff_ms = data["max_backoff_ms"]
 
 
 class SyncResult:

@@ -65,7 +65,7 @@ func _start() -> void:
 		_show_boot(_server_problem(me), true)
 		return
 	_profile = ApiModels.Profile.new(me.data)
-	_click_sync.start(_profile.id, _profile.clicks, _profile.seq)
+	_click_sync.start(_profile.id, _profile.clicks, _profile.seq, _profile.limits)
 	if _profile.needs_name:
 		_show_onboarding()
 	else:

@@ -8,7 +8,7 @@ extends Node
 ## visibility and place on the page (CSS pixels, for taps), the leaderboard rows and the sync's
 ## numbers. Requests pushed to `window.clickgameProbe.requests` are answered in `.answers`.
 
-const PUBLISH_EVERY_MSEC := 100
+const PUBLISH_EVERY_MSEC := 50
 
 var _app: Control
 var _screens: Control
@@ -62,6 +62,7 @@ func snapshot() -> Dictionary:
 			"server_clicks": _sync.server_clicks,
 			"unconfirmed": _sync.unconfirmed(),
 			"shown_clicks": _sync.shown_clicks(),
+			"pause_left_msec": _sync.pause_left_msec(),
 		},
 		"active": _activity.is_active,
 		"msec": Time.get_ticks_msec(),

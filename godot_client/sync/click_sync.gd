@@ -18,10 +18,7 @@ enum State { ONLINE, SYNCING, OFFLINE, STOPPED }
 
 ## Pause before the first batch, until the server says how often to sync.
 const FIRST_INTERVAL_MS := 1000
-## Never sync more often than this, whatever a reply says.
-const MIN_INTERVAL_MS := 250
 const BACKOFF_BASE_SECONDS := 1.0
-const BACKOFF_MAX_SECONDS := 60.0
 ## Unsent taps are written to a user:// file at most this often while tapping (and always on
 ## pause); on the web they go to localStorage after every tap.
 const SAVE_EVERY_MSEC := 1000
@@ -39,7 +36,11 @@ var _batch_count := 0
 # The unconfirmed batch may have been applied already: an attempt got no clear answer.
 var _batch_maybe_applied := false
 var _next_seq := 1
-var _max_batch := ApiContract.limit("max_clicks_per_sync")
+# The server's limits (GET /api/me `limits`): clicks per batch, the shortest interval between
+# batches and the longest backoff. A refused batch may lower the batch size further.
+var _max_batch := 1
+var _min_interval_ms := FIRST_INTERVAL_MS
+var _max_backoff_seconds := 30.0
 var _interval_ms := FIRST_INTERVAL_MS
 var _failures := 0
 var _not_before_msec := 0
@@ -61,9 +62,13 @@ func _notification(what: int) -> void:
 
 
 ## Starts syncing for a player, picking up what an earlier launch left unsent.
-## [param last_seq] is the last batch the server applied (GET /api/me `seq`).
-func start(player_id: int, clicks: int, last_seq: int) -> void:
+## [param last_seq] is the last batch the server applied (GET /api/me `seq`); [param limits] are
+## the server's sync limits (GET /api/me `limits`).
+func start(player_id: int, clicks: int, last_seq: int, limits: ApiModels.SyncLimits) -> void:
 	_player_id = player_id
+	_max_batch = maxi(limits.max_clicks_per_sync, 1)
+	_min_interval_ms = maxi(limits.min_sync_interval_ms, 0)
+	_max_backoff_seconds = maxf(limits.max_backoff_ms / 1000.0, BACKOFF_BASE_SECONDS)
 	server_clicks = clicks
 	var saved := _store.load_for(player_id)
 	_pending = saved["pending"]
@@ -122,6 +127,11 @@ func unconfirmed() -> int:
 	return _pending + _batch_count
 
 
+## Milliseconds until the next batch may leave (the server's interval or a backoff); 0 when due.
+func pause_left_msec() -> int:
+	return maxi(_not_before_msec - Time.get_ticks_msec(), 0)
+
+
 func shown_clicks() -> int:
 	return server_clicks + unconfirmed()
 
@@ -137,10 +147,11 @@ func shown_share() -> float:
 
 
 ## Seconds to wait after the [param failures]-th failure in a row: doubling from
-## BACKOFF_BASE_SECONDS up to BACKOFF_MAX_SECONDS, then "equal jitter" ([param roll] in 0..1)
+## BACKOFF_BASE_SECONDS up to [param cap_seconds], then "equal jitter" ([param roll] in 0..1)
 ## so clients that failed together do not come back together.
-static func backoff_seconds(failures: int, roll: float) -> float:
-	var ceiling := minf(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * pow(2.0, maxi(failures, 1) - 1))
+static func backoff_seconds(failures: int, roll: float, cap_seconds: float) -> float:
+	var doubled := BACKOFF_BASE_SECONDS * pow(2.0, maxi(failures, 1) - 1)
+	var ceiling := minf(cap_seconds, doubled)
 	return ceiling * (0.5 + 0.5 * clampf(roll, 0.0, 1.0))
 
 
@@ -186,7 +197,9 @@ func _handle(response: ApiResponse) -> void:
 		# same seq is safe either way.
 		_batch_maybe_applied = true
 		_failures += 1
-		_pause(maxf(backoff_seconds(_failures, randf()), response.retry_after))
+		_pause(
+			maxf(backoff_seconds(_failures, randf(), _max_backoff_seconds), response.retry_after)
+		)
 	_update_state()
 
 
@@ -208,7 +221,7 @@ func _apply(result: ApiModels.SyncResult) -> void:
 	_batch_seq = 0
 	_batch_count = 0
 	_next_seq = maxi(_next_seq, result.seq + 1)
-	_interval_ms = maxi(result.sync_interval_ms, MIN_INTERVAL_MS)
+	_interval_ms = maxi(result.sync_interval_ms, _min_interval_ms)
 	_failures = 0
 	_pause(_interval_ms / 1000.0)
 	_save()
@@ -226,7 +239,7 @@ func _refuse_batch() -> void:
 	_batch_count = 0
 	_batch_seq = 0
 	_failures += 1
-	_pause(backoff_seconds(_failures, randf()))
+	_pause(backoff_seconds(_failures, randf(), _max_backoff_seconds))
 	_save()
 	counts_changed.emit()
 

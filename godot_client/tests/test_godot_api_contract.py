@@ -206,8 +206,24 @@ def test_name_rules_are_the_servers() -> None:
     assert int(field.properties["max_length"]) == rules.MAX_LENGTH
 
 
-def test_click_batches_fit_the_servers_limit() -> None:
-    assert 0 < CONTRACT["limits"]["max_clicks_per_sync"] <= settings.MAX_CLICKS_PER_SYNC
+def test_the_client_keeps_no_sync_limits_of_its_own() -> None:
+    """The batch size, shortest interval and backoff cap come from GET /api/me `limits`."""
+    assert "limits" not in CONTRACT
+    assert OBJECTS["Profile"]["limits"] == "SyncLimits"
+    sync = _script("sync/click_sync.gd")
+    assert "_max_batch = maxi(limits.max_clicks_per_sync, 1)" in sync
+    assert "limits.min_sync_interval_ms" in sync and "limits.max_backoff_ms" in sync
+
+
+@pytest.mark.django_db
+def test_the_server_tells_the_client_its_sync_limits(settings: Any) -> None:
+    settings.MAX_CLICKS_PER_SYNC = 37
+    body = _client(PLAYER_ID + 90).get("/api/me").json()
+    assert body["limits"] == {
+        "max_clicks_per_sync": 37,
+        "min_sync_interval_ms": 1000,
+        "max_backoff_ms": 30000,
+    }
 
 
 # --- The contract against the OpenAPI schema ---------------------------------------------------

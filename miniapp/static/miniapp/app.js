@@ -401,7 +401,8 @@
         serverState: async () => {
           const response = await api("GET", "me");
           if (response.status !== 200) throw new Error(`me: ${response.status}`);
-          return { clicks: response.body.clicks, seq: response.body.seq };
+          const { clicks, seq, limits } = response.body;
+          return { clicks, seq, limits };
         },
         storage: storage(),
         storageKey: `clickgame.sync.${telegramIdOf(app.initData)}`,
@@ -409,7 +410,7 @@
         onAuthError: (error) =>
           showApiError({ status: error.status, body: { error: error.code, detail: error.detail } }),
       });
-      app.sync.start({ clicks: app.me.clicks, seq: app.me.seq });
+      app.sync.start({ clicks: app.me.clicks, seq: app.me.seq, limits: app.me.limits });
     }
     show("game");
     loadTotals();

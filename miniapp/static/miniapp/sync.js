@@ -17,9 +17,11 @@
 (function (root) {
   "use strict";
 
+  // Until the server says otherwise (GET /api/me `limits`, the one source of truth for the
+  // batch size, the shortest interval and the backoff cap of both clients), these hold.
   const MAX_BATCH = 1000;
   const DEFAULT_INTERVAL_MS = 1000;
-  const MIN_INTERVAL_MS = 200;
+  const MIN_INTERVAL_MS = 1000;
   const MAX_INTERVAL_MS = 60000;
   const BACKOFF_BASE_MS = 1000;
   const BACKOFF_CAP_MS = 30000;
@@ -29,9 +31,24 @@
     return Number.isSafeInteger(value) && value >= 0;
   }
 
+  function isPositive(value) {
+    return Number.isSafeInteger(value) && value > 0;
+  }
+
+  /** The server's sync limits from GET /api/me, with the defaults for what it did not say. */
+  function limitsFrom(me) {
+    const given = (me && me.limits) || {};
+    return {
+      maxBatch: isPositive(given.max_clicks_per_sync) ? given.max_clicks_per_sync : MAX_BATCH,
+      minIntervalMs: isCount(given.min_sync_interval_ms)
+        ? given.min_sync_interval_ms : MIN_INTERVAL_MS,
+      backoffCapMs: isPositive(given.max_backoff_ms) ? given.max_backoff_ms : BACKOFF_CAP_MS,
+    };
+  }
+
   /** Exponential backoff with "equal jitter": half fixed, half random, capped. */
-  function backoffDelay(failures, random) {
-    const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, failures - 1));
+  function backoffDelay(failures, random, capMs = BACKOFF_CAP_MS) {
+    const ceiling = Math.min(capMs, BACKOFF_BASE_MS * 2 ** Math.max(0, failures - 1));
     return Math.round(ceiling / 2 + random() * (ceiling / 2));
   }
 
@@ -84,6 +101,7 @@
       this.inflight = null; // {seq, count, renumbered}
       this.shown = 0;
       this.rejectedTotal = 0;
+      this.limits = limitsFrom(null);
       this.intervalMs = DEFAULT_INTERVAL_MS;
       this.intervalUntil = 0;
       this.retryUntil = 0;
@@ -96,6 +114,7 @@
 
     /** Begin from the server's view of the player (GET /api/me) and the stored queue. */
     start(me) {
+      this.limits = limitsFrom(me);
       const stored = this.load();
       this.serverClicks = me.clicks;
       this.totalClicks = Math.max(this.totalClicks, me.clicks);
@@ -199,7 +218,8 @@
         const inflightOk =
           inflight === null ||
           (inflight && Number.isSafeInteger(inflight.seq) && inflight.seq >= 1 &&
-            isCount(inflight.count) && inflight.count <= MAX_BATCH);
+            isCount(inflight.count) &&
+            inflight.count <= Math.max(MAX_BATCH, this.limits.maxBatch));
         if (data.v !== STORAGE_VERSION || !isCount(data.pending) || !inflightOk ||
             !Number.isSafeInteger(data.nextSeq) || data.nextSeq < 1) {
           return null;
@@ -252,7 +272,7 @@
       }
       this.cancelTimer();
       if (!this.inflight) {
-        const count = Math.min(this.pending, MAX_BATCH);
+        const count = Math.min(this.pending, this.limits.maxBatch);
         this.inflight = { seq: this.nextSeq, count, renumbered: false };
         this.nextSeq += 1;
         this.pending -= count;
@@ -316,7 +336,9 @@
       if (this.inflight && this.inflight.seq === batch.seq) this.inflight = null;
       this.nextSeq = Math.max(this.nextSeq, body.seq + 1);
       if (Number.isFinite(body.sync_interval_ms)) {
-        this.intervalMs = Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, body.sync_interval_ms));
+        this.intervalMs = Math.min(
+          MAX_INTERVAL_MS, Math.max(this.limits.minIntervalMs, body.sync_interval_ms)
+        );
       }
       this.intervalUntil = this.now() + this.intervalMs;
       this.retryUntil = 0;
@@ -330,7 +352,7 @@
 
     handleFailure(retryAfterSeconds) {
       this.failures += 1;
-      const delay = backoffDelay(this.failures, this.random);
+      const delay = backoffDelay(this.failures, this.random, this.limits.backoffCapMs);
       const serverWait = Number.isFinite(retryAfterSeconds) && retryAfterSeconds > 0
         ? retryAfterSeconds * 1000 + Math.round(this.random() * 250)
         : 0;
@@ -338,13 +360,22 @@
       this.state = "offline";
     }
 
-    /** A 4xx about the batch itself: resync the sequence once, else drop the batch. */
+    /**
+     * A 4xx about the batch itself. A batch over the server's (lowered) limit goes back to the
+     * pending taps and leaves again in batches that fit; otherwise the sequence is resynced once,
+     * and a batch refused again is dropped.
+     */
     handleRefused(batch) {
       return Promise.resolve(this.serverState()).then(
         (me) => {
           if (!this.inflight || this.inflight.seq !== batch.seq) return;
           this.serverClicks = me.clicks;
-          if (!this.inflight.renumbered && this.inflight.seq !== me.seq + 1) {
+          this.limits = limitsFrom(me);
+          if (this.inflight.count > this.limits.maxBatch && me.seq < this.inflight.seq) {
+            this.pending += this.inflight.count;
+            this.inflight = null;
+            this.nextSeq = Math.max(this.nextSeq, me.seq + 1);
+          } else if (!this.inflight.renumbered && this.inflight.seq !== me.seq + 1) {
             this.inflight = { seq: me.seq + 1, count: this.inflight.count, renumbered: true };
             this.nextSeq = me.seq + 2;
           } else {
