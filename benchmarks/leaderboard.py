@@ -5,7 +5,10 @@
 Needs PostgreSQL and Redis on loopback. Steps (each bounded, nothing leaves 127.0.0.1):
 1. create the database `<--database>_sql` if missing, migrate, seed `--sql-players` players
    with `seed_players` (bulk insert, realistic clicks);
-2. SQL backend: gunicorn without REDIS_URL, `--requests` signed GETs, p50/p95/p99;
+2. SQL backend: gunicorn without REDIS_URL, with `run_board_keeper` beside it (as the compose
+   `board` service runs), so boards of 50,000+ players read ranks from the rank snapshot it
+   refreshes every `--keeper-interval` s (`--no-keeper`: exact counting per request);
+   `--requests` signed GETs, p50/p95/p99;
 3. in `--database`, seed up to `--redis-players` and time `recalculate_leaderboard` (full
    rebuild from PostgreSQL);
 4. Redis backend: gunicorn with REDIS_URL, the same load, p50/p95/p99.
@@ -34,11 +37,15 @@ from telegram_auth.initdata import build_init_data  # noqa: E402
 BOT_TOKEN = "123456789:BENCH-clickgame-loopback-only"
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
+# Nothing listens on port 1: a Redis that is configured but down (connections refused).
+DEAD_REDIS_URL = "redis://127.0.0.1:1/0"
 
 
 def service_env(args: argparse.Namespace, *, redis: bool) -> dict[str, str]:
     """Production-like settings (DEBUG off) pointing at the benchmark database."""
     redis_url = f"redis://127.0.0.1:6379/{args.redis_db}" if redis else ""
+    if not redis and getattr(args, "redis_down", False):
+        redis_url = DEAD_REDIS_URL
     return production_env(database=args.database, redis_url=redis_url, bot_token=BOT_TOKEN)
 
 
@@ -79,6 +86,51 @@ def seed_up_to(args: argparse.Namespace, players: int, *, redis: bool) -> float:
     manage(args, "seed_players", "--count", str(players - have), "--days", "1", redis=redis)
     sql(args, "VACUUM ANALYZE players_player")
     return time.monotonic() - started
+
+
+class Keeper:
+    """`run_board_keeper` beside the server for the duration of a `with` block."""
+
+    def __init__(self, args: argparse.Namespace, *, redis: bool) -> None:
+        self.args, self.redis = args, redis
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> "Keeper":
+        taken_before = self._taken_at()
+        self.process = subprocess.Popen(
+            [
+                PYTHON,
+                "manage.py",
+                "run_board_keeper",
+                "--interval",
+                str(self.args.keeper_interval),
+            ],
+            cwd=ROOT,
+            env=service_env(self.args, redis=self.redis),
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if self._taken_at() not in ("", taken_before):
+                return self
+            time.sleep(0.5)
+        raise RuntimeError("run_board_keeper took no snapshot within 300 s")
+
+    def _taken_at(self) -> str:
+        return sql(self.args, "SELECT taken_at FROM leaderboard_boardsnapshot")
+
+    def snapshot(self) -> str:
+        """Players, distinct click counts and refresh seconds of the latest snapshot."""
+        return sql(
+            self.args,
+            "SELECT players, (SELECT count(*) FROM leaderboard_boardsnapshotrank), "
+            "round(seconds::numeric, 2) FROM leaderboard_boardsnapshot",
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.process is not None
+        self.process.terminate()  # SIGTERM: the keeper finishes its pass and exits
+        self.process.wait(timeout=60)
 
 
 class Gunicorn:
@@ -137,6 +189,7 @@ def load(args: argparse.Namespace, players: list[tuple[int, int]]) -> dict[str, 
     ]
     latencies: list[float] = []
     errors: list[int] = []
+    from_snapshot: list[int] = []
     lock = threading.Lock()
     per_client = args.requests // args.concurrency
 
@@ -145,6 +198,7 @@ def load(args: argparse.Namespace, players: list[tuple[int, int]]) -> dict[str, 
         connection = http.client.HTTPConnection("127.0.0.1", args.port, timeout=10)
         mine: list[float] = []
         bad: list[int] = []
+        snapshot_answers = 0
         for n in range(args.warmup + per_client):
             caller = rng.randrange(len(players))
             path = "/api/leaderboard"
@@ -153,15 +207,17 @@ def load(args: argparse.Namespace, players: list[tuple[int, int]]) -> dict[str, 
             started = time.perf_counter()
             connection.request("GET", path, headers=headers[caller])
             response = connection.getresponse()
-            response.read()
+            body = response.read()
             elapsed = (time.perf_counter() - started) * 1000
             if n >= args.warmup:
                 mine.append(elapsed)
                 if response.status != 200:
                     bad.append(response.status)
+                snapshot_answers += b'"source":"snapshot"' in body
         with lock:
             latencies.extend(mine)
             errors.extend(bad)
+            from_snapshot.append(snapshot_answers)
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(args.concurrency)]
     started = time.monotonic()
@@ -174,6 +230,7 @@ def load(args: argparse.Namespace, players: list[tuple[int, int]]) -> dict[str, 
     return {
         "requests": len(latencies),
         "errors": len(errors),
+        "from_snapshot": sum(from_snapshot),
         "rps": len(latencies) / wall,
         "p50": cuts[49],
         "p95": cuts[94],
@@ -208,6 +265,19 @@ def main() -> None:
         help="Distinct signed-in players (each sign-in writes last_seen_at once a minute).",
     )
     parser.add_argument("--phase", choices=["all", "sql", "redis"], default="all")
+    parser.add_argument(
+        "--keeper-interval", type=float, default=5.0, help="run_board_keeper's pass interval."
+    )
+    parser.add_argument(
+        "--redis-down",
+        action="store_true",
+        help=f"SQL phase with REDIS_URL={DEAD_REDIS_URL} (configured, refusing connections).",
+    )
+    parser.add_argument(
+        "--no-keeper",
+        action="store_true",
+        help="SQL phase without run_board_keeper (no snapshot: ranks counted per request).",
+    )
     args = parser.parse_args()
 
     lines = [
@@ -221,10 +291,21 @@ def main() -> None:
         seeded = seed_up_to(sql_args, args.sql_players, redis=False)
         print(f"seeded for SQL in {seeded:.1f}s", flush=True)
         players_now = int(sql(sql_args, "SELECT count(*) FROM players_player"))
-        with Gunicorn(sql_args, redis=False):
-            sql_result = load(sql_args, sample_players(sql_args, args.callers))
-        lines.append(row("SQL", players_now, sql_result))
+        if args.no_keeper:
+            sql(sql_args, "DELETE FROM leaderboard_boardsnapshot")
+            with Gunicorn(sql_args, redis=False):
+                sql_result = load(sql_args, sample_players(sql_args, args.callers))
+            name = "SQL, exact counts"
+        else:
+            with Keeper(sql_args, redis=False) as keeper:
+                print(f"first snapshot (players|click counts|seconds): {keeper.snapshot()}")
+                with Gunicorn(sql_args, redis=False):
+                    sql_result = load(sql_args, sample_players(sql_args, args.callers))
+                print(f"latest snapshot (players|click counts|seconds): {keeper.snapshot()}")
+            name = "SQL + snapshot" + (", Redis down" if args.redis_down else "")
+        lines.append(row(name, players_now, sql_result))
         print(lines[-1], flush=True)
+        print(f"answers marked source=snapshot: {sql_result['from_snapshot']}", flush=True)
         if args.phase == "sql":
             print("\n".join(lines))
             return
