@@ -193,7 +193,13 @@ class Chaos:
         stack.gunicorns.append(Gunicorn(stack.folder, stack.port(), env, "a"))
         keeper = ROOT / "leaderboard" / "management" / "commands" / "run_board_keeper.py"
         if keeper.exists():
-            stack.keeper = ManagedProcess(stack.folder, env, "run_board_keeper", "--interval", "1")
+            self.keeper_metrics_port = stack.port()
+            stack.keeper = ManagedProcess(
+                stack.folder,
+                env,
+                *("run_board_keeper", "--interval", "1"),
+                *("--metrics-port", str(self.keeper_metrics_port)),
+            )
             self.keeper_note = "board keeper running (run_board_keeper --interval 1)"
         else:
             self.keeper_note = "no board keeper: recalculate_leaderboard runs after each fault"
@@ -430,6 +436,8 @@ class Chaos:
         phase.faults.append(
             f"Redis killed for 5 s and started empty; {during} syncs answered 200 while it was down"
         )
+        if during == 0:
+            phase.violations.append("play stopped while Redis was down: no sync answered 200")
         time.sleep(self.args.seconds / 2)
 
     def behind_nginx(self, phase: Phase) -> None:
@@ -443,6 +451,7 @@ class Chaos:
             f"on {stack.nginx.port}; players moved to nginx"
         )
         self._metrics_not_public(phase)
+        self._keeper_metrics(phase)
         self.kill_workers(phase)
         second = stack.gunicorns[1]
         second.stop()
@@ -466,6 +475,26 @@ class Chaos:
                 phase.violations.append(f"/metrics on port {port}: {response.status}, not {want}")
             elif want == 200 and SYNCS_METRIC not in body:
                 phase.violations.append(f"/metrics lacks {SYNCS_METRIC.decode()} after play")
+
+    def _keeper_metrics(self, phase: Phase) -> None:
+        """After the Redis faults the keeper's own metrics show its rebuilds and a ready board."""
+        if self.stack.keeper is None:
+            return
+        connection = http.client.HTTPConnection("127.0.0.1", self.keeper_metrics_port, timeout=10)
+        try:
+            connection.request("GET", "/metrics")
+            lines = connection.getresponse().read().decode().splitlines()
+        except (OSError, http.client.HTTPException) as exc:
+            phase.violations.append(f"keeper metrics unreachable: {exc!r}")
+            return
+        finally:
+            connection.close()
+        values = dict(line.rsplit(" ", 1) for line in lines if line and not line.startswith("#"))
+        rebuilds = float(values.get('clickgame_board_rebuilds_total{result="done"}', 0))
+        ready = float(values.get("clickgame_board_ready", 0))
+        phase.faults.append(f"keeper metrics: {rebuilds:g} rebuilds done, board_ready {ready:g}")
+        if rebuilds < 1:
+            phase.violations.append("keeper metrics do not show the rebuild after the Redis faults")
 
     # --- the whole run ----------------------------------------------------------------------
 

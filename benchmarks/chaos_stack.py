@@ -252,8 +252,15 @@ class Nginx:
             "NGINX_RESOLVER": "127.0.0.1",
             "WEB_UPSTREAM": "clickgame_web_group",
             "ADMIN_PATH": "/admin/",
+            # As the edge (no TLS proxy in front): nginx's own scheme.
+            "CLICKGAME_PROTO_FROM": "$scheme",
         }.items():
             site = site.replace("${" + name + "}", value)
+        unfilled = [
+            line for line in site.splitlines() if "${" in line and not line.lstrip().startswith("#")
+        ]
+        if unfilled:
+            raise RuntimeError(f"deploy/nginx.conf has variables chaos does not fill: {unfilled}")
         site = site.replace("root /srv/clickgame;", f"root {self.home};")
         servers = "".join(f"server 127.0.0.1:{p};\n" for p in upstream_ports)
         temp = "".join(

@@ -39,6 +39,7 @@ from clicks.rules import (
 )
 from clicks.selectors import players_active_last_minute
 from clicks.sql import sync_statement_run
+from core import metrics
 from core.errors import Forbidden, InvalidInput, NotFound, RateLimited, ServiceUnavailable
 from leaderboard.models import TOTAL_CLICK_SHARDS, ClickTotalShard, shard_for
 from leaderboard.selectors import total_clicks
@@ -158,11 +159,15 @@ def clicks_sync(
         active = sync_track(player_id=outcome.player_id, clicks=outcome.clicks, now=now)
     except RedisError:
         # Logged by sync_track once per outage; PostgreSQL has the truth, the board heals.
+        metrics.backend_error("redis")
         interval = MAX_SYNC_INTERVAL_MS
     else:
         if active is None:
             active = players_active_last_minute(now=now)
         interval = sync_interval_ms(active_players=active, budget_rps=settings.SYNC_BUDGET_RPS)
+    metrics.sync_answered(
+        duplicate=not outcome.applied, accepted=outcome.accepted, rejected=outcome.rejected
+    )
     return SyncResult(
         accepted=outcome.accepted,
         rejected=outcome.rejected,

@@ -39,6 +39,7 @@ from prometheus_client import (  # after the environment fix above
     Histogram,
     generate_latest,
     multiprocess,
+    start_http_server,
 )
 
 # The sync API's URL name: its 429 and 503 answers are sync outcomes too.
@@ -191,6 +192,14 @@ def exposition() -> bytes:
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry)
     return generate_latest(REGISTRY)
+
+
+def serve_metrics(port: int) -> None:
+    """Serve this process's metrics on `port` from a thread (the board keeper, not behind nginx).
+
+    Publish no such port: on the Compose network only Prometheus reaches it.
+    """
+    start_http_server(port)
 
 
 @never_cache

@@ -1,8 +1,10 @@
 """Each metric moves when its event happens, and only allowed clients can read them."""
 
 import os
+import socket
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -128,6 +130,56 @@ def test_sync_outcomes_and_click_fates_are_counted() -> None:
     assert sample("clickgame_syncs_total", outcome="duplicate") == duplicate + 1
     assert sample("clickgame_sync_clicks_total", fate="accepted") == accepted + 7
     assert sample("clickgame_sync_clicks_total", fate="rejected") == rejected + 3
+
+
+@pytest.mark.django_db
+def test_applied_duplicate_and_rejected_syncs_are_counted_by_the_sync_itself(
+    client_for: Any, settings: Any
+) -> None:
+    settings.MAX_CLICKS_PER_SECOND, settings.CLICK_BURST_SECONDS = 1, 5
+    client = client_for(9005)
+    applied = sample("clickgame_syncs_total", outcome="applied")
+    duplicate = sample("clickgame_syncs_total", outcome="duplicate")
+    accepted = sample("clickgame_sync_clicks_total", fate="accepted")
+    rejected = sample("clickgame_sync_clicks_total", fate="rejected")
+    first = sync(client, 1, 3).json()
+    assert sync(client, 1, 3).json()["duplicate"] is True
+    over = sync(client, 2, 500).json()
+    assert over["rejected"] > 0
+    assert sample("clickgame_syncs_total", outcome="applied") == applied + 2
+    assert sample("clickgame_syncs_total", outcome="duplicate") == duplicate + 1
+    assert sample("clickgame_sync_clicks_total", fate="accepted") == (
+        accepted + first["accepted"] + over["accepted"]
+    )
+    assert sample("clickgame_sync_clicks_total", fate="rejected") == rejected + over["rejected"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_board_rebuild_is_counted_and_marks_the_board_ready(settings: Any) -> None:
+    if not settings.REDIS_URL:
+        pytest.skip("needs Redis (REDIS_URL)")
+    from leaderboard import live
+    from leaderboard.rebuild import board_rebuild
+
+    metrics.board_ready(False)
+    done = sample("clickgame_board_rebuilds_total", result="done")
+    board_rebuild(client=live.redis_client(), settle_seconds=0)
+    assert sample("clickgame_board_rebuilds_total", result="done") == done + 1
+    assert sample("clickgame_board_ready") == 1
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_the_keeper_serves_its_metrics_on_its_own_port() -> None:
+    port = next(p for p in range(18480, 18500) if port_is_free(p))
+    metrics.serve_metrics(port)
+    metrics.board_reconciled(repaired=1)
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+        body = answer.read().decode()
+    assert 'clickgame_board_repairs_total{source="reconcile"}' in body
 
 
 # --- board and backends -----------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 
+from core import metrics
 from leaderboard.keeper import BoardKeeper, KeeperPass
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--max-passes", type=int, default=0, help="Stop after this many passes (0: never)."
         )
+        parser.add_argument(
+            "--metrics-port", type=int, default=0, help="Serve /metrics on this port (0: off)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Run passes until stopped, printing one line per pass that did something."""
@@ -52,6 +56,8 @@ class Command(BaseCommand):
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, request_stop)
             signal.signal(signal.SIGINT, request_stop)
+        if options["metrics_port"]:
+            metrics.serve_metrics(options["metrics_port"])
         keeper = BoardKeeper()
         self.stdout.write(f"board keeper started (pass every {interval:g} s)")
         attempts = 0
