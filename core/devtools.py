@@ -18,6 +18,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 
+from core.middleware import PEER_ADDR_KEY
+
 DEV_ADMIN_USERNAME = "admin"
 DEV_ADMIN_PASSWORD = "admin"  # noqa: S105 (development only; usable from loopback only)
 
@@ -46,13 +48,22 @@ def dev_mode_refusal() -> str | None:
     return None
 
 
-def is_loopback_request(request: HttpRequest) -> bool:
-    """True when the client (after TrustedProxyMiddleware) is this machine, not forwarded."""
+def _is_loopback(address: str) -> bool:
     try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+        return ipaddress.ip_address(address).is_loopback
     except ValueError:
         return False
-    if not address.is_loopback:
+
+
+def is_loopback_request(request: HttpRequest) -> bool:
+    """True when the client (after TrustedProxyMiddleware) is this machine, not forwarded.
+
+    The connection's own peer must be loopback too, so a forged X-Forwarded-For sent straight to
+    a server that believes one proxy hop does not pass.
+    """
+    client = request.META.get("REMOTE_ADDR", "")
+    peer = request.META.get(PEER_ADDR_KEY, client)
+    if not (_is_loopback(client) and _is_loopback(peer)):
         return False
     if settings.TRUSTED_PROXY_COUNT <= 0:
         return not any(request.META.get(header) for header in _FORWARDING_HEADERS)

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 GetResponse = Callable[[HttpRequest], HttpResponse]
+# request.META key holding the connection's own address, before X-Forwarded-For is believed.
+PEER_ADDR_KEY = "CLICKGAME_PEER_ADDR"
 
 
 def client_ip(remote_addr: str, forwarded_for: str, trusted_proxies: int) -> str:
@@ -29,6 +31,8 @@ class TrustedProxyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # The socket's peer, kept for checks that must not rest on forwarded headers alone.
+        request.META.setdefault(PEER_ADDR_KEY, request.META.get("REMOTE_ADDR", ""))
         request.META["REMOTE_ADDR"] = client_ip(
             request.META.get("REMOTE_ADDR", ""),
             request.META.get("HTTP_X_FORWARDED_FOR", ""),

@@ -80,6 +80,11 @@ def test_dev_signer_judges_the_client_behind_a_trusted_proxy(client) -> None:
     assert _sign(client, **behind_proxy).status_code == 404
     spoofed = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "127.0.0.1, 198.51.100.4"}
     assert _sign(client, **spoofed).status_code == 404
+    # Sent straight to the server (no proxy there), claiming to come from loopback.
+    forged = {"REMOTE_ADDR": "198.51.100.4", "HTTP_X_FORWARDED_FOR": "127.0.0.1"}
+    assert _sign(client, **forged).status_code == 404
+    local_proxy = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "127.0.0.1"}
+    assert _sign(client, **local_proxy).status_code == 200
 
 
 @override_settings(DEV_BOT_TOKEN="")
