@@ -80,7 +80,8 @@ def test_keeper_heals_a_board_drifted_by_a_redis_failure_within_its_period(
         time.sleep(0.1)
     keeper.join(timeout=30)
 
-    assert healed_after is not None and healed_after < period + 2, output.getvalue()
+    # Within the first pass (which starts at once) plus its settle time, with slack for CI load.
+    assert healed_after is not None and healed_after < period + 4, output.getvalue()
     assert board_scores(redis_client) == visible_clicks()
     assert "repaired=1" in output.getvalue()
 
