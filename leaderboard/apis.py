@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from core.openapi import error_responses
 from core.throttles import PlayerReadThrottle
 from leaderboard.selectors import leaderboard_for
-from telegram_auth.signin import request_player
+from telegram_auth.signin import request_player_for_read
 
 
 class EntrySerializer(serializers.Serializer):
@@ -63,7 +63,7 @@ class LeaderboardApi(APIView):
     )
     def get(self, request: Request) -> Response:
         """The top 5 and a player's own place with neighbours (404 for unknown/banned)."""
-        caller = request_player(request)
+        caller = request_player_for_read(request)
         # A plain dict, so an empty `?user_id=` is refused rather than read as absent.
         data = self.InputSerializer(data=request.query_params.dict())
         data.is_valid(raise_exception=True)

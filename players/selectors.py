@@ -1,6 +1,6 @@
 """Reads about players."""
 
-from core.errors import NotFound
+from core.errors import Forbidden, NotFound
 from players.models import Player, PlayerQuerySet
 from players.rules import name_skeleton
 
@@ -10,6 +10,20 @@ def player_get_public(*, player_id: int) -> Player:
     player = Player.objects.visible().filter(pk=player_id).first()
     if player is None:
         raise NotFound("No such player.")
+    return player
+
+
+def player_signed_in(*, telegram_id: int) -> Player:
+    """The existing player behind a Telegram identity, for reads: nothing is created or updated.
+
+    Raises Forbidden(code="not_a_player") for an identity that never signed in (GET /api/me
+    signs in) and Forbidden(code="banned") for a banned player.
+    """
+    player = Player.objects.filter(telegram_id=telegram_id).first()
+    if player is None:
+        raise Forbidden("Open the game to sign in first (GET /api/me).", code="not_a_player")
+    if player.is_banned:
+        raise Forbidden("This player is banned.", code="banned")
     return player
 
 

@@ -55,6 +55,7 @@ def test_caller_gets_their_own_view(client_for):
 def test_new_caller_with_no_clicks_is_ranked_last(client_for):
     make_player(clicks=3)
     client = client_for(4_242_424)
+    assert client.get("/api/me").status_code == 200  # the sign-in the game does first
 
     body = client.get(URL).json()
 
@@ -62,6 +63,16 @@ def test_new_caller_with_no_clicks_is_ranked_last(client_for):
     assert body["me"]["player_id"] == newcomer.pk
     assert body["me"]["rank"] == 2
     assert body["total_players"] == 2
+
+
+def test_a_caller_who_never_signed_in_is_refused_and_nothing_is_created(client_for):
+    make_player(clicks=3)
+
+    response = client_for(4_242_425).get(URL)
+
+    assert response.status_code == 403
+    assert response.json()["error"] == "not_a_player"
+    assert not Player.objects.filter(telegram_id=4_242_425).exists()
 
 
 def test_user_id_centres_the_view_on_another_player(client_for):
