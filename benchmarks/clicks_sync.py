@@ -15,6 +15,8 @@ every step is bounded. Steps:
 4. FLOOR: `wrk` POSTs `/bench/floor` (bare DRF view, one `UPDATE ... RETURNING`) for `--duration`;
 5. SYNC: `wrk` POSTs `/api/clicks` as the active players, `--clicks` per batch, seq + 1 per
    batch per player (re-read from the database right before the run);
+5b. FLOOR again: the sync is compared with the mean of the floor runs before and after it, so
+   other work on a shared machine weighs on both sides of the ratio alike;
 6. after draining: global total (sum of shards) == sum of players, `recalculate_stats --dry-run`
    finds no drift, the live board holds every player's clicks, and the clicks gained equal
    `--clicks` x the number of 200 answers (no batch is over the allowance by construction).
@@ -218,20 +220,20 @@ def _ours(pid: str, database: str) -> bool:
 
 
 def cpu_snapshot(server_pid: int, database: str) -> dict[str, float]:
-    """CPU seconds so far of the server (gunicorn master + workers), PostgreSQL, Redis, machine."""
-    groups = {"gunicorn": 0, "postgres": 0, "redis": 0}
+    """CPU seconds so far of each process of the server (gunicorn master + workers), PostgreSQL
+    and Redis (keys "<group> <pid>"), and of the machine."""
+    groups: dict[str, int] = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         stat = _proc_stat(pid)
         if stat is None:
             continue
         name, parent, ticks = stat
         if int(pid) == server_pid or parent == server_pid:
-            groups["gunicorn"] += ticks
             groups[f"worker {pid}"] = ticks
         elif name == "postgres" and _ours(pid, database):
-            groups["postgres"] += ticks
+            groups[f"postgres {pid}"] = ticks
         elif name.startswith("redis-server"):
-            groups["redis"] += ticks
+            groups[f"redis {pid}"] = ticks
     fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
     busy = sum(fields) - fields[3] - fields[4]
     snapshot = {name: ticks / CLK_TCK for name, ticks in groups.items()}
@@ -325,7 +327,12 @@ def run_wrk(
     run.wrk_cpu = (after_children.ru_utime - before_children.ru_utime) + (
         after_children.ru_stime - before_children.ru_stime
     )
+    # Per process, for the processes alive at the end: one that exited during the run (a
+    # short psql session) would otherwise subtract its whole life's CPU.
     run.cpu = {key: (after[key] - before.get(key, 0)) / wall for key in after}
+    for group in ("worker", "postgres", "redis"):
+        run.cpu[group] = sum(v for key, v in run.cpu.items() if key.startswith(f"{group} "))
+    run.cpu["gunicorn"] = run.cpu.pop("worker")
     run.cpu["busiest worker"] = max(
         (value for key, value in run.cpu.items() if key.startswith("worker ")), default=0.0
     )
@@ -382,12 +389,30 @@ def drain(args: argparse.Namespace, players: list[tuple[int, int]]) -> tuple[int
     return previous
 
 
-def describe(run: Run, floor: Run | None) -> str:
+@dataclass(frozen=True)
+class Floor:
+    """The floor a run is compared with: the mean of the floor runs before and after the sync,
+    so load that other work puts on a shared machine weighs on both sides alike."""
+
+    rate: float
+    p99_ms: float
+
+    @classmethod
+    def of(cls, runs: list[Run]) -> "Floor | None":
+        if not runs:
+            return None
+        return cls(
+            rate=sum(run.rate for run in runs) / len(runs),
+            p99_ms=sum(run.ms("p99_us") for run in runs) / len(runs),
+        )
+
+
+def describe(run: Run, floor: Floor | None) -> str:
     """One Markdown table row: the ratios to the floor first (throughput, p99), then the rest."""
     ratios = (
-        f"{run.rate / floor.rate:.0%} | {run.ms('p99_us') / floor.ms('p99_us'):.2f} |"
+        f"{run.rate / floor.rate:.0%} | {run.ms('p99_us') / floor.p99_ms:.2f} |"
         if floor
-        else "100% | 1.00 |"
+        else "- | - |"
     )
     hot = f"{run.hot_updates / run.updates:.0%}" if run.updates else "-"
     return (
@@ -427,22 +452,22 @@ def main() -> None:
         seeded = prepare(args)
         print(f"seeded in {seeded:.1f}s", flush=True)
     players = pick_players(args)
-    floor: Run | None = None
+    floors: list[Run] = []
     threads = str(args.wrk_threads)
     with tempfile.TemporaryDirectory() as temp, Gunicorn(args) as server:
         directory = Path(temp)
         syncs_file, ids_file = write_player_files(args, players, directory)
+        floor_run = {
+            "script": "floor.lua",
+            "path": "/bench/floor",
+            "script_args": [str(ids_file), threads],
+        }
         if not args.skip_floor:
-            floor_run = {
-                "script": "floor.lua",
-                "path": "/bench/floor",
-                "script_args": [str(ids_file), threads],
-            }
             run_wrk(args, server, name="warm-up", seconds=args.warmup, **floor_run)
-            floor = run_wrk(
-                args, server, name="floor: UPDATE ... RETURNING", seconds=args.duration, **floor_run
+            floors.append(
+                run_wrk(args, server, name="floor, before", seconds=args.duration, **floor_run)
             )
-            print(describe(floor, None), flush=True)
+            print(describe(floors[0], None), flush=True)
         sync_run = {
             "script": "clicks_sync.lua",
             "path": "/api/clicks",
@@ -452,8 +477,13 @@ def main() -> None:
         before = drain(args, players)
         write_player_files(args, players, directory)  # the warm-up moved the seqs on
         sync = run_wrk(args, server, name="POST /api/clicks", seconds=args.duration, **sync_run)
-        print(describe(sync, floor), flush=True)
         after = drain(args, players)
+        if not args.skip_floor:
+            floors.append(
+                run_wrk(args, server, name="floor, after", seconds=args.duration, **floor_run)
+            )
+        floor = Floor.of(floors)
+        print(describe(sync, floor), flush=True)
         command = " ".join(server.command()[1:])
     drift = manage(args, "recalculate_stats", "--dry-run")
     board = board_total(args)
@@ -475,7 +505,7 @@ def main() -> None:
         "200s | errors | wrk CPU (cores) | gunicorn (busiest worker) | postgres | redis | "
         "machine busy | CPU ms/request | HOT player updates | load avg |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-        *([describe(floor, None)] if floor else []),
+        *(describe(run, floor) for run in floors),
         describe(sync, floor),
         "",
         f"Statuses: {dict(sorted(sync.statuses.items()))}, socket errors: {socket_errors}",
