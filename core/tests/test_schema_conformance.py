@@ -105,7 +105,9 @@ def test_every_operation_documents_auth_size_and_outage_errors() -> None:
 
 @pytest.mark.django_db
 def test_an_empty_user_id_is_refused_not_read_as_absent(client_for: Any) -> None:
-    response = client_for(5150).get("/api/leaderboard?user_id=")
+    client = client_for(5150)
+    assert client.get("/api/me").status_code == 200  # signed in, so only the parameter is wrong
+    response = client.get("/api/leaderboard?user_id=")
     assert response.status_code == 400
     assert response.json()["error"] == "invalid"
     assert response.json()["fields"]["user_id"]
