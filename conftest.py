@@ -23,13 +23,16 @@ def tma_header(telegram_id: int, *, first_name: str = "Tester", **user: Any) -> 
 def _clean_cache() -> Iterator[None]:
     """Every test starts with an empty cache (rate limits, live leaderboard)."""
     # Imported here: the app registry is ready only once pytest-django has set Django up.
+    from core.throttles import read_throttle_pause
     from leaderboard.selectors import live_board_pause
 
     cache.clear()
     live_board_pause.clear()
+    read_throttle_pause.clear()
     yield
     cache.clear()
     live_board_pause.clear()
+    read_throttle_pause.clear()
 
 
 @pytest.fixture

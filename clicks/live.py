@@ -11,11 +11,11 @@ period, not one per sync, and the outage is logged once).
 
 import logging
 import random
-import time
 from collections.abc import Iterable
 
 from redis.exceptions import RedisError
 
+from core.outage import OutagePause
 from leaderboard.live import (
     BOARD_KEY,
     board_add_clicks,
@@ -41,11 +41,8 @@ class RedisSkipped(RedisError):
     """Redis failed moments ago in this process; the sync did not try it again yet."""
 
 
-class _Breaker:
-    """Whether Redis is failing for this process's syncs, and when to try it next (monotonic)."""
-
-    failing = False
-    retry_at = 0.0
+# Whether Redis is failing for this process's syncs, and when to try it next.
+sync_redis_pause = OutagePause(seconds=REDIS_RETRY_SECONDS)
 
 
 def sync_track(*, player_id: int, clicks: int, now: float) -> int | None:
@@ -61,7 +58,7 @@ def sync_track(*, player_id: int, clicks: int, now: float) -> int | None:
     client = redis_client()
     if client is None:
         return None
-    if time.monotonic() < _Breaker.retry_at:
+    if sync_redis_pause.active():
         raise RedisSkipped("Redis failed moments ago")
     pipe = client.pipeline(transaction=False)
     board_set_total(pipe, player_id=player_id, clicks=clicks)
@@ -75,17 +72,14 @@ def sync_track(*, player_id: int, clicks: int, now: float) -> int | None:
     try:
         replies = pipe.execute()
     except RedisError:
-        if not _Breaker.failing:
+        if sync_redis_pause.failed():
             logger.exception(
                 "Redis failed during a click sync; syncs go on from PostgreSQL alone and try "
                 "Redis again every %ss",
                 REDIS_RETRY_SECONDS,
             )
-        _Breaker.failing = True
-        _Breaker.retry_at = time.monotonic() + REDIS_RETRY_SECONDS
         raise
-    if _Breaker.failing:
-        _Breaker.failing = False
+    if sync_redis_pause.succeeded():
         logger.warning("Redis is back for click syncs")
     return int(replies[count_at])
 

@@ -2,7 +2,8 @@
 
 A fixed window per player (`API_READ_RATE`, e.g. 240/m): the first request of a window adds the
 counter, every later one is a single INCR. When the cache is unreachable the throttle lets the
-request through (and logs it), so a Redis outage never turns reads into errors by itself.
+request through, so a Redis outage never turns reads into errors by itself; after a failure
+this process leaves the cache out of the throttle for a few seconds and logs the outage once.
 """
 
 import logging
@@ -17,9 +18,14 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from core.outage import OutagePause
+
 logger = logging.getLogger(__name__)
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# After the cache failed, this process lets reads through uncounted for this long.
+CACHE_RETRY_SECONDS = 5.0
+read_throttle_pause = OutagePause(seconds=CACHE_RETRY_SECONDS)
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -45,11 +51,20 @@ class PlayerReadThrottle(BaseThrottle):
         now = self.timer()
         window = int(now // period)
         key = f"throttle:{self.scope}:{ident}:{window}"
+        if read_throttle_pause.active():
+            return True
         try:
             count = _incr_or_start(key, period)
         except (ConnectionInterrupted, RedisError, OSError) as exc:
-            logger.warning("read throttle skipped: the cache is unreachable (%s)", exc)
+            if read_throttle_pause.failed():
+                logger.warning(
+                    "read throttle skipped: the cache is unreachable (%s); retrying every %ss",
+                    exc,
+                    CACHE_RETRY_SECONDS,
+                )
             return True
+        if read_throttle_pause.succeeded():
+            logger.warning("read throttle counts again: the cache is back")
         if count <= limit:
             return True
         self.wait_seconds = max(1.0, (window + 1) * period - now)

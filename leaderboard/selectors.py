@@ -5,8 +5,6 @@ that needs work is reported (`board_status`) and repaired by `run_board_keeper`.
 """
 
 import logging
-import threading
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import NotRequired, TypedDict
@@ -15,6 +13,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from core.outage import OutagePause
 from leaderboard import live
 from leaderboard.boards import (
     Board,
@@ -45,26 +44,8 @@ DEGRADED_POLL_INTERVAL_MS = 30_000
 LIVE_BOARD_PAUSE_SECONDS = 5.0
 
 
-class _LiveBoardPause:
-    """This process's memory of a recent Redis failure (a process-local circuit breaker)."""
-
-    def __init__(self) -> None:
-        self._until = 0.0
-        self._lock = threading.Lock()
-
-    def start(self) -> None:
-        with self._lock:
-            self._until = time.monotonic() + LIVE_BOARD_PAUSE_SECONDS
-
-    def active(self) -> bool:
-        return time.monotonic() < self._until
-
-    def clear(self) -> None:
-        with self._lock:
-            self._until = 0.0
-
-
-live_board_pause = _LiveBoardPause()
+# This process's memory of a recent Redis failure on the read path (a circuit breaker).
+live_board_pause = OutagePause(seconds=LIVE_BOARD_PAUSE_SECONDS)
 
 
 class LeaderboardEntry(TypedDict):
@@ -122,7 +103,7 @@ def _view(board: Board, player_id: int) -> tuple[BoardView, Board, bool]:
         return fallback.view(player_id=player_id), fallback, True
     except RedisError:
         logger.exception("live leaderboard unreachable; answering from the fallback board")
-        live_board_pause.start()
+        live_board_pause.failed()
         fallback = fallback_board()
         return fallback.view(player_id=player_id), fallback, True
 
@@ -215,7 +196,7 @@ def ranks_for(*, player_ids: list[int], board: Board | None = None) -> dict[int,
         ranked = fallback_board().ranks(player_ids=list(player_ids))
     except RedisError:
         logger.exception("live leaderboard unreachable; ranking from the fallback board")
-        live_board_pause.start()
+        live_board_pause.failed()
         ranked = fallback_board().ranks(player_ids=list(player_ids))
     total = total_clicks()
     return {

@@ -31,8 +31,7 @@ def redis_only(test: Callable) -> Callable:
 
 
 def _redis_breaker_close() -> None:
-    live._Breaker.failing = False
-    live._Breaker.retry_at = 0.0
+    live.sync_redis_pause.clear()
 
 
 @pytest.fixture(autouse=True)

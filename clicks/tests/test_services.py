@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.db import OperationalError, connection, transaction
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from clicks.live import ACTIVE_PLAYERS_KEY, REDIS_RETRY_SECONDS
+from clicks.live import ACTIVE_PLAYERS_KEY, REDIS_RETRY_SECONDS, sync_redis_pause
 from clicks.models import ClickDay, ClickReset
 from clicks.rules import MAX_SYNC_INTERVAL_MS, ClickCap, SyncRate, apply_cap, sync_window
 from clicks.services import clicks_reset, clicks_sync, stats_recalculate
@@ -301,8 +301,8 @@ class TestLiveBoard:
         assert failing.call_count == 1  # the second sync did not wait for Redis again
         assert first.sync_interval_ms == second.sync_interval_ms == MAX_SYNC_INTERVAL_MS
         assert second.clicks == 10
-        with mock.patch(
-            "clicks.live.time.monotonic", return_value=time.monotonic() + REDIS_RETRY_SECONDS
+        with mock.patch.object(
+            sync_redis_pause, "clock", return_value=time.monotonic() + REDIS_RETRY_SECONDS
         ):
             third = clicks_sync(telegram_id=player.telegram_id, seq=3, count=1, now=NOON + 2)
         assert third.sync_interval_ms < MAX_SYNC_INTERVAL_MS

@@ -1,10 +1,12 @@
 """The per-player read throttle: generous, 429 with Retry-After, and harmless when Redis is down."""
 
+import logging
+
 import pytest
 from django.core.cache import caches
 from django_redis.exceptions import ConnectionInterrupted
 
-from core.throttles import parse_rate
+from core.throttles import parse_rate, read_throttle_pause
 from players.tests.factories import PlayerFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,3 +57,28 @@ def test_reads_go_on_when_the_cache_cannot_count(client_for, settings, monkeypat
     monkeypatch.setattr(cache, "add", down)
     for _ in range(3):
         assert client.get("/api/me").status_code == 200
+
+
+def test_a_cache_outage_is_tried_once_per_pause_and_logged_once(
+    client_for, settings, monkeypatch, caplog
+) -> None:
+    settings.API_READ_RATE = "2/m"
+    client = client_for(4246)
+    calls: list[str] = []
+
+    def down(*args: object, **kwargs: object) -> None:
+        calls.append("tried")
+        raise ConnectionInterrupted(connection=None)
+
+    cache = caches["default"]
+    with monkeypatch.context() as outage:
+        outage.setattr(cache, "incr", down)
+        outage.setattr(cache, "add", down)
+        with caplog.at_level(logging.WARNING, logger="core.throttles"):
+            for _ in range(5):
+                assert client.get("/api/me").status_code == 200
+    assert len(calls) == 1  # later reads in the pause did not wait for the cache again
+    assert len([r for r in caplog.records if "unreachable" in r.getMessage()]) == 1
+
+    read_throttle_pause.clear()  # the pause is over and the cache is back: counting resumes
+    assert [client.get("/api/me").status_code for _ in range(3)] == [200, 200, 429]
