@@ -28,7 +28,6 @@ Prints Markdown for docs/benchmarks.md.
 """
 
 import argparse
-import http.client
 import os
 import re
 import resource
@@ -44,12 +43,11 @@ sys.path.insert(0, str(ROOT))
 
 from redis import Redis  # noqa: E402
 
-from benchmarks.common import production_env, psql, run_manage  # noqa: E402
+from benchmarks.common import Gunicorn, production_env, psql, run_manage  # noqa: E402
 from telegram_auth.initdata import build_init_data  # noqa: E402
 
 BOT_TOKEN = "123456789:BENCH-clickgame-loopback-only"
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
-GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 WRK = "wrk"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -150,51 +148,17 @@ def write_player_files(
     return syncs, ids
 
 
-class Gunicorn:
-    """gunicorn serving benchmarks.settings on loopback for the duration of a `with` block."""
-
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.args = args
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def command(self) -> list[str]:
-        return [
-            GUNICORN,
-            "clickgame.wsgi",
-            "--bind",
-            f"127.0.0.1:{self.args.port}",
-            "--worker-class",
-            self.args.worker_class,
-            "--workers",
-            str(self.args.workers),
-            "--threads",
-            str(self.args.threads),
-            "--keep-alive",
-            str(self.args.keep_alive),
-            "--backlog",
-            "2048",
-            "--log-level",
-            "warning",
-        ]
-
-    def __enter__(self) -> "Gunicorn":
-        self.process = subprocess.Popen(self.command(), cwd=ROOT, env=service_env(self.args))
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.args.port, timeout=2)
-                connection.request("GET", "/health")
-                if connection.getresponse().status == 200:
-                    return self
-            except OSError:
-                time.sleep(0.2)
-        self.__exit__()
-        raise RuntimeError("gunicorn did not start")
-
-    def __exit__(self, *exc: object) -> None:
-        assert self.process is not None
-        self.process.terminate()
-        self.process.wait(timeout=30)
+def gunicorn_for(args: argparse.Namespace) -> Gunicorn:
+    """The server under test, with the worker settings from the command line."""
+    options = [
+        "--worker-class", args.worker_class,
+        "--workers", str(args.workers),
+        "--threads", str(args.threads),
+        "--keep-alive", str(args.keep_alive),
+        "--backlog", "2048",
+        "--log-level", "warning",
+    ]  # fmt: skip
+    return Gunicorn(port=args.port, env=service_env(args), options=options)
 
 
 def _proc_stat(pid: str) -> tuple[str, int, int] | None:
@@ -454,7 +418,7 @@ def main() -> None:
     players = pick_players(args)
     floors: list[Run] = []
     threads = str(args.wrk_threads)
-    with tempfile.TemporaryDirectory() as temp, Gunicorn(args) as server:
+    with tempfile.TemporaryDirectory() as temp, gunicorn_for(args) as server:
         directory = Path(temp)
         syncs_file, ids_file = write_player_files(args, players, directory)
         floor_run = {

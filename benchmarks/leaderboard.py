@@ -31,12 +31,11 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import production_env, psql, run_manage  # noqa: E402
+from benchmarks.common import Gunicorn, production_env, psql, run_manage  # noqa: E402
 from telegram_auth.initdata import build_init_data  # noqa: E402
 
 BOT_TOKEN = "123456789:BENCH-clickgame-loopback-only"
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
-GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 # Nothing listens on port 1: a Redis that is configured but down (connections refused).
 DEAD_REDIS_URL = "redis://127.0.0.1:1/0"
 
@@ -133,42 +132,10 @@ class Keeper:
         self.process.wait(timeout=60)
 
 
-class Gunicorn:
-    """gunicorn serving clickgame on loopback for the duration of a `with` block."""
-
-    def __init__(self, args: argparse.Namespace, *, redis: bool) -> None:
-        self.args, self.redis = args, redis
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> "Gunicorn":
-        command = [
-            GUNICORN,
-            "clickgame.wsgi",
-            "--bind",
-            f"127.0.0.1:{self.args.port}",
-            "--workers",
-            str(self.args.workers),
-            "--log-level",
-            "warning",
-        ]
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, env=service_env(self.args, redis=self.redis)
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.args.port, timeout=2)
-                connection.request("GET", "/health")
-                if connection.getresponse().status == 200:
-                    return self
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("gunicorn did not start")
-
-    def __exit__(self, *exc: object) -> None:
-        assert self.process is not None
-        self.process.terminate()
-        self.process.wait(timeout=30)
+def gunicorn_for(args: argparse.Namespace, *, redis: bool) -> Gunicorn:
+    """The server under test, with or without Redis."""
+    options = ["--workers", str(args.workers), "--log-level", "warning"]
+    return Gunicorn(port=args.port, env=service_env(args, redis=redis), options=options)
 
 
 def sample_players(args: argparse.Namespace, count: int) -> list[tuple[int, int]]:
@@ -293,13 +260,13 @@ def main() -> None:
         players_now = int(sql(sql_args, "SELECT count(*) FROM players_player"))
         if args.no_keeper:
             sql(sql_args, "DELETE FROM leaderboard_boardsnapshot")
-            with Gunicorn(sql_args, redis=False):
+            with gunicorn_for(sql_args, redis=False):
                 sql_result = load(sql_args, sample_players(sql_args, args.callers))
             name = "SQL, exact counts"
         else:
             with Keeper(sql_args, redis=False) as keeper:
                 print(f"first snapshot (players|click counts|seconds): {keeper.snapshot()}")
-                with Gunicorn(sql_args, redis=False):
+                with gunicorn_for(sql_args, redis=False):
                     sql_result = load(sql_args, sample_players(sql_args, args.callers))
                 print(f"latest snapshot (players|click counts|seconds): {keeper.snapshot()}")
             name = "SQL + snapshot" + (", Redis down" if args.redis_down else "")
@@ -319,7 +286,7 @@ def main() -> None:
     rebuild_seconds = time.monotonic() - started
     summary = [line for line in output.splitlines() if line.startswith("backend=")]
     print(f"recalculate_leaderboard: {rebuild_seconds:.1f}s wall; {summary}", flush=True)
-    with Gunicorn(args, redis=True):
+    with gunicorn_for(args, redis=True):
         redis_result = load(args, sample_players(args, args.callers))
     lines.append(row("Redis", players_now, redis_result))
     print()

@@ -43,12 +43,11 @@ sys.path.insert(0, str(ROOT))
 
 from redis import Redis  # noqa: E402
 
-from benchmarks.common import production_env, psql, run_manage  # noqa: E402
+from benchmarks.common import Gunicorn, production_env, psql, run_manage  # noqa: E402
 from clicks.rules import sync_interval_ms  # noqa: E402
 from telegram_auth.initdata import build_init_data  # noqa: E402
 
 BOT_TOKEN = "123456789:BENCH-clickgame-loopback-only"
-GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 REQUEST_TIMEOUT = 10.0
 # Requests in flight at most; more wait for a slot (their latency counts the wait).
 MAX_IN_FLIGHT = 512
@@ -82,50 +81,6 @@ def prepare(args: argparse.Namespace) -> None:
     started = time.monotonic()
     run_manage(env, "recalculate_leaderboard")
     print(f"board rebuilt in {time.monotonic() - started:.1f}s", flush=True)
-
-
-class Gunicorn:
-    """gunicorn serving the app on loopback for the duration of a `with` block."""
-
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.args = args
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def command(self) -> list[str]:
-        return [
-            GUNICORN,
-            "clickgame.wsgi",
-            "--bind",
-            f"127.0.0.1:{self.args.port}",
-            "--worker-class",
-            "sync",
-            "--workers",
-            str(self.args.workers),
-            "--backlog",
-            "2048",
-            "--log-level",
-            "warning",
-        ]
-
-    def __enter__(self) -> "Gunicorn":
-        self.process = subprocess.Popen(self.command(), cwd=ROOT, env=service_env(self.args))
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                status, _ = asyncio.run(http("GET", "/health", port=self.args.port))
-            except OSError:
-                time.sleep(0.2)
-                continue
-            if status == 200:
-                return self
-            time.sleep(0.2)
-        self.__exit__()
-        raise RuntimeError("gunicorn did not start")
-
-    def __exit__(self, *exc: object) -> None:
-        assert self.process is not None
-        self.process.terminate()
-        self.process.wait(timeout=30)
 
 
 async def http(
@@ -403,7 +358,9 @@ def main() -> None:
         print(describe(step, args.budget_ms), flush=True)
         return step
 
-    with Gunicorn(args) as server:
+    options = ["--worker-class", "sync", "--workers", str(args.workers), "--backlog", "2048"]
+    options += ["--log-level", "warning"]
+    with Gunicorn(port=args.port, env=service_env(args), options=options) as server:
         held = 0
         for count in steps:
             if not run_step(count).held(args.budget_ms):
