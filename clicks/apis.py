@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clicks.services import MAX_SEQ, clicks_sync
-from core.errors import Forbidden
 from core.openapi import error_responses
+from telegram_auth.signin import request_telegram_id
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -71,9 +71,8 @@ class ClickSyncApi(APIView):
     )
     def post(self, request: Request) -> Response:
         """Send a batch of clicks; resending the same seq is safe and counts once."""
-        telegram_id = getattr(request.user, "telegram_id", None)
-        if telegram_id is None:
-            raise Forbidden("Sign in through Telegram to play.", code="not_a_player")
+        # The id alone: the sync statement finds (or the service creates) the player itself.
+        telegram_id = request_telegram_id(request)
         # The per-player sync rate (CLICK_SYNC_RATE) is checked inside the sync's own database
         # statement: no Redis round trip, and play goes on while Redis is away.
         data = ClickSyncInputSerializer(data=request.data)

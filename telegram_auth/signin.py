@@ -12,7 +12,8 @@ from players.selectors import player_signed_in
 from players.services import player_sign_in
 
 
-def _telegram_id(request: Request) -> int:
+def request_telegram_id(request: Request) -> int:
+    """The Telegram id the request was signed for; 403 `not_a_player` without one."""
     telegram_id = getattr(request.user, "telegram_id", None)
     if telegram_id is None:
         raise Forbidden("Sign in through Telegram to play.", code="not_a_player")
@@ -24,7 +25,7 @@ def request_player(request: Request) -> Player:
 
     Signs in: creates the player on first sight and refreshes the Telegram profile fields.
     """
-    telegram_id = _telegram_id(request)
+    telegram_id = request_telegram_id(request)
     return player_sign_in(
         telegram_id=telegram_id,
         first_name=request.user.first_name,
@@ -38,4 +39,4 @@ def request_player_for_read(request: Request) -> Player:
 
     403 `not_a_player` for an identity that has not signed in yet, 403 `banned` for a banned one.
     """
-    return player_signed_in(telegram_id=_telegram_id(request))
+    return player_signed_in(telegram_id=request_telegram_id(request))
