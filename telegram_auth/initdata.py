@@ -13,6 +13,8 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -22,6 +24,9 @@ Clock = Callable[[], float]
 FUTURE_TOLERANCE_SECONDS = 60
 # A sanity bound on what we are willing to parse at all.
 MAX_INIT_DATA_LENGTH = 8192
+# Distinct initData strings whose signature check a process remembers (see `validate`): about
+# the players one web worker serves at once; a few kilobytes each at most.
+VERIFIED_CACHE_SIZE = 10_000
 
 
 class InitDataError(Exception):
@@ -58,6 +63,7 @@ class TelegramUser:
         return self.telegram_id
 
 
+@lru_cache(maxsize=8)
 def secret_key(bot_token: str) -> bytes:
     """The Mini App secret: HMAC-SHA256 with key "WebAppData" over the bot token."""
     return hmac.new(b"WebAppData", bot_token.encode(), hashlib.sha256).digest()
@@ -123,6 +129,26 @@ def validate(
     """Return the Telegram user that signed initData, or raise InitDataError with a code.
 
     Codes: `missing`, `malformed`, `bad_signature`, `expired`, `from_future`.
+
+    A client sends the same initData with every request of a session, so the signature check of
+    a string that passed it is remembered (`VERIFIED_CACHE_SIZE` strings per process, keyed by
+    the exact string and bot token: HMAC is deterministic, so the answer cannot change). The
+    time checks run on every call.
+    """
+    user = signed_user(init_data, bot_token)
+    now = clock()
+    if user.auth_date > now + FUTURE_TOLERANCE_SECONDS:
+        raise InitDataError("from_future", "initData auth_date is in the future.")
+    if now - user.auth_date > max_age:
+        raise InitDataError("expired", "initData has expired; reopen the game from Telegram.")
+    return user
+
+
+@lru_cache(maxsize=VERIFIED_CACHE_SIZE)
+def signed_user(init_data: str, bot_token: str) -> TelegramUser:
+    """The user of initData whose signature is valid, at any age; raises InitDataError.
+
+    Cached: only strings that pass are remembered (an exception is never cached).
     """
     fields = parse_fields(init_data)
     received_hash = fields.get("hash", "")
@@ -131,14 +157,7 @@ def validate(
     expected = sign(fields, bot_token)
     if not hmac.compare_digest(expected.encode(), received_hash.encode()):
         raise InitDataError("bad_signature", "initData signature does not match.")
-
     auth_date = _auth_date(fields)
-    now = clock()
-    if auth_date > now + FUTURE_TOLERANCE_SECONDS:
-        raise InitDataError("from_future", "initData auth_date is in the future.")
-    if now - auth_date > max_age:
-        raise InitDataError("expired", "initData has expired; reopen the game from Telegram.")
-
     user = _user(fields)
     return TelegramUser(
         telegram_id=user["id"],
@@ -149,7 +168,8 @@ def validate(
         is_bot=user.get("is_bot") is True,
         auth_date=auth_date,
         start_param=fields.get("start_param", ""),
-        extra=user,
+        # Read-only: the same user is handed to every request that sends this initData.
+        extra=MappingProxyType(user),
     )
 
 

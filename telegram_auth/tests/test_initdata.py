@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import json
+from unittest import mock
 from urllib.parse import parse_qsl, quote, urlencode
 
 import pytest
@@ -190,3 +191,37 @@ def test_arbitrary_fields_never_crash_validation(fields: dict[str, str]) -> None
         check(urlencode(fields))
     except InitDataError as exc:
         assert exc.code in {"missing", "malformed", "bad_signature", "expired", "from_future"}
+
+
+class TestVerifiedStrings:
+    """A session sends the same initData with every request: its signature is checked once."""
+
+    def test_the_signature_of_a_string_seen_before_is_not_computed_again(self) -> None:
+        init_data = build_init_data({**USER, "id": 6_000_001}, TOKEN, auth_date=NOW)
+        with mock.patch("telegram_auth.initdata.sign", wraps=sign) as signing:
+            first, second = check(init_data), check(init_data)
+        assert first == second and first.telegram_id == 6_000_001
+        assert signing.call_count == 1
+
+    def test_a_remembered_string_still_expires(self) -> None:
+        init_data = build_init_data({**USER, "id": 6_000_002}, TOKEN, auth_date=NOW - 100)
+        assert check(init_data, max_age=DAY).telegram_id == 6_000_002
+        assert error_code(init_data, max_age=50) == "expired"
+
+    def test_a_remembered_string_is_refused_under_another_bot_token(self) -> None:
+        init_data = build_init_data({**USER, "id": 6_000_003}, TOKEN, auth_date=NOW)
+        assert check(init_data).telegram_id == 6_000_003
+        assert error_code(init_data, token=TOKEN + "x") == "bad_signature"
+
+    def test_a_tampered_copy_of_a_remembered_string_is_refused(self) -> None:
+        init_data = build_init_data({**USER, "id": 6_000_004}, TOKEN, auth_date=NOW)
+        assert check(init_data).telegram_id == 6_000_004
+        forged = init_data.replace("6000004", "6000005")
+        assert forged != init_data
+        assert error_code(forged) == "bad_signature"
+
+    def test_the_remembered_user_cannot_be_changed_by_one_request(self) -> None:
+        init_data = build_init_data({**USER, "id": 6_000_006}, TOKEN, auth_date=NOW)
+        with pytest.raises(TypeError):
+            check(init_data).extra["id"] = 1  # type: ignore[index]
+        assert check(init_data).extra["id"] == 6_000_006
