@@ -1,6 +1,5 @@
 """HTTP API for click sync: `POST /api/clicks`."""
 
-from dataclasses import asdict
 from typing import Any
 
 from django.conf import settings
@@ -50,6 +49,28 @@ class ClickSyncInputSerializer(serializers.Serializer):
         return value
 
 
+def batch_of(data: Any) -> tuple[int, int]:
+    """`(seq, count)` of a sync body, or a 400 exactly as `ClickSyncInputSerializer` gives it.
+
+    A well-formed body (a JSON object with integer `seq` and `count` in range) is read directly;
+    anything else goes through the serializer, which raises its field errors. Both accept the
+    same bodies (a property test checks it): building the serializer cost about a tenth of a
+    sync's CPU time, and nearly every sync is well-formed.
+    """
+    if type(data) is dict:
+        seq, count = data.get("seq"), data.get("count")
+        if (
+            type(seq) is int
+            and type(count) is int
+            and 1 <= seq <= MAX_SEQ
+            and 0 <= count <= settings.MAX_CLICKS_PER_SYNC
+        ):
+            return seq, count
+    serializer = ClickSyncInputSerializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data["seq"], serializer.validated_data["count"]
+
+
 class ClickSyncOutputSerializer(serializers.Serializer):
     accepted = serializers.IntegerField(help_text="Clicks of this batch that were counted.")
     rejected = serializers.IntegerField(help_text="Clicks over the anti-cheat allowance.")
@@ -75,17 +96,16 @@ class ClickSyncApi(APIView):
         telegram_id = request_telegram_id(request)
         # The per-player sync rate (CLICK_SYNC_RATE) is checked inside the sync's own database
         # statement: no Redis round trip, and play goes on while Redis is away.
-        data = ClickSyncInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        seq, count = batch_of(request.data)
         result = clicks_sync(
             telegram_id=telegram_id,
-            seq=data.validated_data["seq"],
-            count=data.validated_data["count"],
+            seq=seq,
+            count=count,
             first_name=request.user.first_name,
             username=request.user.username,
             language_code=request.user.language_code,
         )
-        # The output serializer documents the response; the dataclass already holds exactly its
-        # fields as plain ints and a bool, so it is rendered directly (a tenth of the CPU time
-        # of a sync went into building the serializer).
-        return Response(asdict(result))
+        # The output serializer documents the response; the answer holds exactly its fields as
+        # plain ints and a bool, so it is rendered directly (building the serializer cost a
+        # tenth of a sync's CPU time).
+        return Response(result.as_json())

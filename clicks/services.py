@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
@@ -64,6 +65,18 @@ class SyncResult:
     total_clicks: int
     sync_interval_ms: int
 
+    def as_json(self) -> dict[str, int | bool]:
+        """The answer's fields as a JSON object (`dataclasses.asdict` without its deep copy)."""
+        return {
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "duplicate": self.duplicate,
+            "seq": self.seq,
+            "clicks": self.clicks,
+            "total_clicks": self.total_clicks,
+            "sync_interval_ms": self.sync_interval_ms,
+        }
+
 
 @dataclass(frozen=True)
 class _Outcome:
@@ -93,7 +106,12 @@ def click_cap() -> ClickCap:
 
 def sync_rate() -> SyncRate:
     """The per-player sync rate from settings (CLICK_SYNC_RATE, e.g. "120/m")."""
-    return SyncRate.parse(settings.CLICK_SYNC_RATE)
+    return _parsed_rate(settings.CLICK_SYNC_RATE)
+
+
+@lru_cache(maxsize=4)
+def _parsed_rate(rate: str) -> SyncRate:
+    return SyncRate.parse(rate)
 
 
 def _check_batch(*, seq: int, count: int) -> None:
