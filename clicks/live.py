@@ -13,15 +13,18 @@ import logging
 import random
 from collections.abc import Iterable
 
+from redis import Redis
+from redis.commands.core import Script
 from redis.exceptions import RedisError
 
 from core.outage import OutagePause
 from leaderboard.live import (
     BOARD_KEY,
+    SET_TOTAL_KEYS,
     board_add_clicks,
-    board_set_total,
     member_for,
     redis_client,
+    set_total_script,
 )
 
 logger = logging.getLogger(__name__)
@@ -45,12 +48,34 @@ class RedisSkipped(RedisError):
 sync_redis_pause = OutagePause(seconds=REDIS_RETRY_SECONDS)
 
 
+# KEYS: SET_TOTAL_KEYS, then ACTIVE_PLAYERS_KEY. ARGV: the player's total, member, player id,
+# now, start of the activity window, "1" to prune the activity set, the set's idle expiry.
+_SYNC_TRACK_LUA = set_total_script("""
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[3])
+if ARGV[6] == '1' then
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[5])
+  redis.call('EXPIRE', KEYS[4], ARGV[7])
+end
+return redis.call('ZCOUNT', KEYS[4], ARGV[5], '+inf')
+""")
+_SYNC_TRACK_KEYS = (*SET_TOTAL_KEYS, ACTIVE_PLAYERS_KEY)
+# The script object (it runs by EVALSHA, loading the script once per Redis server).
+_sync_track_script: Script | None = None
+
+
+def _sync_track_for(client: Redis) -> Script:
+    global _sync_track_script  # one script object per process
+    if _sync_track_script is None:
+        _sync_track_script = client.register_script(_SYNC_TRACK_LUA)
+    return _sync_track_script
+
+
 def sync_track(*, player_id: int, clicks: int, now: float) -> int | None:
-    """Record one sync in ONE pipeline: the player's total on the board, activity; return the
-    number of active players.
+    """Record one sync in ONE Redis call: the player's total on the board and their activity;
+    return the number of active players.
 
     `clicks` is the player's total as the sync statement returned it (an absolute score, see
-    `leaderboard.live.board_set_total`). Members older than the window are pruned on a random
+    `leaderboard.live.set_total_script`). Members older than the window are pruned on a random
     1/PRUNE_EVERY of syncs (the count reads the window itself, so it is exact either way).
     Returns None without Redis. Raises RedisError when Redis fails or failed less than
     REDIS_RETRY_SECONDS ago (RedisSkipped); the caller decides.
@@ -60,17 +85,22 @@ def sync_track(*, player_id: int, clicks: int, now: float) -> int | None:
         return None
     if sync_redis_pause.active():
         raise RedisSkipped("Redis failed moments ago")
-    pipe = client.pipeline(transaction=False)
-    board_set_total(pipe, player_id=player_id, clicks=clicks)
-    pipe.zadd(ACTIVE_PLAYERS_KEY, {str(player_id): now})
-    count_at = len(pipe)
-    pipe.zcount(ACTIVE_PLAYERS_KEY, now - ACTIVE_WINDOW_SECONDS, "+inf")
-    if random.randrange(PRUNE_EVERY) == 0:
-        pipe.zremrangebyscore(ACTIVE_PLAYERS_KEY, "-inf", f"({now - ACTIVE_WINDOW_SECONDS}")
-        # Nobody syncing for a while: the key goes away by itself.
-        pipe.expire(ACTIVE_PLAYERS_KEY, 10 * ACTIVE_WINDOW_SECONDS)
+    prune = "1" if random.randrange(PRUNE_EVERY) == 0 else "0"
     try:
-        replies = pipe.execute()
+        active = _sync_track_for(client)(
+            keys=_SYNC_TRACK_KEYS,
+            args=(
+                clicks,
+                member_for(player_id),
+                player_id,
+                now,
+                now - ACTIVE_WINDOW_SECONDS,
+                prune,
+                # Nobody syncing for a while: the key goes away by itself.
+                10 * ACTIVE_WINDOW_SECONDS,
+            ),
+            client=client,
+        )
     except RedisError:
         if sync_redis_pause.failed():
             logger.exception(
@@ -81,7 +111,7 @@ def sync_track(*, player_id: int, clicks: int, now: float) -> int | None:
         raise
     if sync_redis_pause.succeeded():
         logger.warning("Redis is back for click syncs")
-    return int(replies[count_at])
+    return int(active)
 
 
 def active_players_count(*, now: float) -> int | None:

@@ -4,7 +4,7 @@ The board is a sorted set: score = the player's clicks, member = the player's id
 equal scores list the earlier player (smaller id) first in ZREVRANGE order.
 
 Writers after a database commit either write the player's absolute total as returned by the
-committing statement (`board_set_total`: ZADD GT, so a late, smaller total never lowers a newer
+committing statement (`set_total_script`: ZADD GT, so a late, smaller total never lowers a newer
 one and a lost write is healed by the next one) or, for changes that lower a score (a reset),
 add a delta (`board_add_clicks`). Readers never write here: a board missing its ready key is
 "rebuild pending" and is rebuilt by `run_board_keeper` (or `recalculate_leaderboard`).
@@ -45,11 +45,12 @@ if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('SADD', KEYS[3], ARGV[2]) 
 return 1
 """
 
-# KEYS: board, rebuilding flag, touched set. ARGV: total, member.
-_SET_TOTAL_LUA = """
+# The board write of a sync, as the first step of a script (`set_total_script`):
+# KEYS[1..3] = SET_TOTAL_KEYS, ARGV[1] = the player's total, ARGV[2] = the player's member.
+SET_TOTAL_KEYS = (BOARD_KEY, REBUILDING_KEY, TOUCHED_KEY)
+SET_TOTAL_LUA_STEP = """
 redis.call('ZADD', KEYS[1], 'GT', ARGV[1], ARGV[2])
 if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('SADD', KEYS[3], ARGV[2]) end
-return 1
 """
 
 
@@ -73,17 +74,17 @@ def player_id_of(member: bytes | str) -> int:
     return MEMBER_BASE - int(member)
 
 
-def board_set_total(pipe: Any, *, player_id: int, clicks: int) -> None:
-    """Queue the player's absolute total, as the database just committed it, for the board.
+def set_total_script(rest: str) -> str:
+    """A Lua script that first writes a player's absolute total to the board, then runs `rest`.
 
-    ZADD GT: creates the member if absent and only ever raises its score, so syncs landing out of
-    order keep the largest (newest) total and a write lost to a Redis error is healed by the
-    player's next sync. A change that lowers a score (a reset) uses `board_add_clicks`. During a
-    rebuild the player is also noted as touched (one atomic script).
+    The board write is ZADD GT: it creates the member if absent and only ever raises its score,
+    so syncs landing out of order keep the largest (newest) total and a write lost to a Redis
+    error is healed by the player's next sync. A change that lowers a score (a reset) uses
+    `board_add_clicks`. During a rebuild the player is also noted as touched. `rest` may use
+    KEYS from 4 and ARGV from 3 on; the caller passes SET_TOTAL_KEYS, then the total and
+    `member_for(player_id)` first.
     """
-    pipe.eval(
-        _SET_TOTAL_LUA, 3, BOARD_KEY, REBUILDING_KEY, TOUCHED_KEY, clicks, member_for(player_id)
-    )
+    return SET_TOTAL_LUA_STEP + rest
 
 
 def board_add_clicks(pipe: Any, *, player_id: int, clicks: int) -> None:

@@ -1,12 +1,15 @@
 """Fixtures and markers for the click sync tests."""
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from unittest import mock
 
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.db.models import Sum
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from clicks import live
 from clicks.models import ClickDay
@@ -40,6 +43,20 @@ def redis_breaker_closed() -> Iterator[None]:
     _redis_breaker_close()
     yield
     _redis_breaker_close()
+
+
+@contextmanager
+def redis_failing(error: Exception | None = None) -> Iterator[mock.MagicMock]:
+    """Every Redis command and pipeline of this process fails as if Redis were gone.
+
+    Yields the mock of single commands (scripts included), to count the calls made.
+    """
+    failing = error or RedisConnectionError("Connection refused")
+    with (
+        mock.patch("redis.Redis.execute_command", side_effect=failing) as command,
+        mock.patch("redis.client.Pipeline.execute", side_effect=failing),
+    ):
+        yield command
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import OperationalError, connection, transaction
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from clicks.live import ACTIVE_PLAYERS_KEY, REDIS_RETRY_SECONDS, sync_redis_pause
 from clicks.models import ClickDay, ClickReset
@@ -21,6 +20,7 @@ from clicks.tests.conftest import (
     history_total,
     players_total,
     postgres_only,
+    redis_failing,
     redis_only,
     shard_total,
 )
@@ -293,9 +293,7 @@ class TestLiveBoard:
 
     def test_after_a_redis_error_syncs_skip_redis_briefly_then_try_again(self, redis) -> None:
         player = PlayerFactory()
-        with mock.patch(
-            "redis.client.Pipeline.execute", side_effect=RedisConnectionError("gone")
-        ) as failing:
+        with redis_failing() as failing:
             first = clicks_sync(telegram_id=player.telegram_id, seq=1, count=8, now=NOON)
             second = clicks_sync(telegram_id=player.telegram_id, seq=2, count=2, now=NOON + 1)
         assert failing.call_count == 1  # the second sync did not wait for Redis again
@@ -310,7 +308,7 @@ class TestLiveBoard:
 
     def test_redis_failing_after_the_commit_keeps_the_clicks(self, redis) -> None:
         player = PlayerFactory()
-        with mock.patch("redis.client.Pipeline.execute", side_effect=RedisConnectionError("gone")):
+        with redis_failing():
             result = clicks_sync(telegram_id=player.telegram_id, seq=1, count=8, now=NOON)
         assert (result.accepted, result.clicks, result.duplicate) == (8, 8, False)
         player.refresh_from_db()
