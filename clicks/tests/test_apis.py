@@ -1,5 +1,6 @@
 """POST /api/clicks: the protocol as a client sees it, including every way a request is refused."""
 
+import dataclasses
 import json
 from unittest import mock
 
@@ -10,14 +11,26 @@ from django.db import OperationalError
 from django.db.backends.utils import CursorWrapper
 from django.db.models import F
 from django.test import override_settings
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from rest_framework.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from clicks import live
-from clicks.apis import ClickSyncOutputSerializer
+from clicks.apis import ClickSyncInputSerializer, ClickSyncOutputSerializer, batch_of
 from clicks.models import ClickDay
 from clicks.rules import MAX_SYNC_INTERVAL_MS
-from clicks.tests.conftest import board_score, history_total, redis_only, shard_total
+from clicks.services import SyncResult
+from clicks.tests.conftest import (
+    board_score,
+    history_total,
+    redis_failing,
+    redis_only,
+    shard_total,
+)
 from players.models import Player
 from players.tests.factories import PlayerFactory
 
@@ -200,6 +213,67 @@ def test_invalid_input_is_400_with_a_code_and_nothing_is_applied(client, player,
     assert snapshot(player) == before
 
 
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=4)
+    | st.integers(min_value=-(2**64), max_value=2**64)
+    | st.sampled_from([0, 1, 2, 1000, 1001, 2**63 - 1, 2**63]),
+    lambda children: (
+        st.lists(children, max_size=2) | st.dictionaries(st.text(max_size=3), children)
+    ),
+    max_leaves=4,
+)
+_bodies = (
+    st.fixed_dictionaries(
+        {}, optional={"seq": _json_values, "count": _json_values, "x": _json_values}
+    )
+    | _json_values
+)
+
+
+@hypothesis_settings(max_examples=400, deadline=None)
+@given(body=_bodies)
+def test_the_quick_batch_reader_accepts_exactly_what_the_serializer_accepts(body) -> None:
+    serializer = ClickSyncInputSerializer(data=body)
+    if serializer.is_valid():
+        expected = (serializer.validated_data["seq"], serializer.validated_data["count"])
+        assert batch_of(body) == expected
+    else:
+        with pytest.raises(ValidationError) as refused:
+            batch_of(body)
+        assert refused.value.detail == serializer.errors
+
+
+def test_the_answer_renders_every_field_of_the_sync_result() -> None:
+    result = SyncResult(
+        accepted=4,
+        rejected=1,
+        duplicate=False,
+        seq=9,
+        clicks=40,
+        total_clicks=400,
+        sync_interval_ms=5000,
+    )
+    assert result.as_json() == dataclasses.asdict(result)
+    assert set(result.as_json()) == set(ClickSyncOutputSerializer().fields)
+
+
+@redis_only
+def test_a_sync_makes_one_redis_call(client, player) -> None:
+    with (
+        mock.patch(
+            "redis.Redis.execute_command", autospec=True, side_effect=Redis.execute_command
+        ) as calls,
+        mock.patch("redis.client.Pipeline.execute") as pipelines,
+    ):
+        status, body = sync(client, {"seq": 4, "count": 1})
+    assert (status, body["clicks"]) == (200, 11)
+    assert calls.call_count == 1
+    assert pipelines.call_count == 0
+
+
 def test_malformed_json_is_400_and_nothing_is_applied(client, player) -> None:
     before = snapshot(player)
     response = client.post(URL, data='{"seq": 4, "count": ', content_type="application/json")
@@ -291,11 +365,7 @@ def test_redis_failing_after_the_commit_keeps_the_clicks_and_slows_clients(clien
 
 @redis_only
 def test_with_redis_down_syncs_are_applied_from_postgresql_alone(client, player) -> None:
-    failing = RedisConnectionError("Connection refused")
-    with (
-        mock.patch("redis.Redis.execute_command", side_effect=failing),
-        mock.patch("redis.client.Pipeline.execute", side_effect=failing),
-    ):
+    with redis_failing():
         answers = [sync(client, {"seq": seq, "count": 10}) for seq in (4, 5, 6)]
         resent = sync(client, {"seq": 6, "count": 10})
     assert [status for status, _ in answers] == [200, 200, 200]
@@ -310,7 +380,7 @@ def test_with_redis_down_syncs_are_applied_from_postgresql_alone(client, player)
 @redis_only
 def test_with_redis_down_the_sync_rate_still_holds(client, player, settings) -> None:
     settings.CLICK_SYNC_RATE = "2/m"  # the fixture's sync is the first of the minute
-    with mock.patch("redis.client.Pipeline.execute", side_effect=RedisConnectionError("down")):
+    with redis_failing():
         assert sync(client, {"seq": 4, "count": 1})[0] == 200
         before = snapshot(player)
         response = client.post(URL, {"seq": 5, "count": 1}, format="json")
@@ -324,7 +394,7 @@ def test_when_redis_returns_the_next_sync_heals_the_players_board_score(
     client, player, redis
 ) -> None:
     # The fixture's sync put 10 on the board; two syncs land while Redis is down.
-    with mock.patch("redis.client.Pipeline.execute", side_effect=RedisConnectionError("down")):
+    with redis_failing():
         sync(client, {"seq": 4, "count": 5})
         sync(client, {"seq": 5, "count": 5})
     assert board_score(redis, player.pk) == 10
