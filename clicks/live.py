@@ -9,13 +9,17 @@ Redis is optional for a sync: after a Redis error this process leaves Redis out 
 period, not one per sync, and the outage is logged once).
 """
 
+import hashlib
 import logging
 import random
+import threading
 from collections.abc import Iterable
+from typing import Any
 
-from redis import Redis
-from redis.commands.core import Script
-from redis.exceptions import RedisError
+from redis import Connection, ConnectionPool, Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core.outage import OutagePause
 from leaderboard.live import (
@@ -59,20 +63,80 @@ end
 return redis.call('ZCOUNT', KEYS[4], ARGV[5], '+inf')
 """)
 _SYNC_TRACK_KEYS = (*SET_TOTAL_KEYS, ACTIVE_PLAYERS_KEY)
-# The script object (it runs by EVALSHA, loading the script once per Redis server).
-_sync_track_script: Script | None = None
+_SYNC_TRACK_SHA = hashlib.sha1(_SYNC_TRACK_LUA.encode()).hexdigest()  # noqa: S324 (Redis's id)
+# The fixed head of the command: EVALSHA <sha> <number of keys> <keys...>.
+_SYNC_TRACK_HEAD = [b"EVALSHA", _SYNC_TRACK_SHA.encode(), b"%d" % len(_SYNC_TRACK_KEYS)] + [
+    key.encode() for key in _SYNC_TRACK_KEYS
+]
+# Nobody syncing for a while: the activity key goes away by itself.
+_ACTIVE_KEY_EXPIRY = b"%d" % (10 * ACTIVE_WINDOW_SECONDS)
 
 
-def _sync_track_for(client: Redis) -> Script:
-    global _sync_track_script  # one script object per process
-    if _sync_track_script is None:
-        _sync_track_script = client.register_script(_SYNC_TRACK_LUA)
-    return _sync_track_script
+def resp_command(parts: list[bytes]) -> bytes:
+    """One command in the Redis protocol (an array of bulk strings)."""
+    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
+
+
+_SYNC_TRACK_LOAD = resp_command([b"SCRIPT", b"LOAD", _SYNC_TRACK_LUA.encode()])
+
+
+def _sync_track_call(client: Redis, args: list[bytes]) -> Any:
+    """EVALSHA the sync script on this thread's own Redis connection: one round trip.
+
+    Written out rather than through `Script.__call__` and the client's pool: redis-py's command
+    and pool layers (encoding, retries, health checks, pool bookkeeping) cost more CPU than the
+    round trip itself. Each thread keeps one connection to the client's server for its syncs,
+    as Django keeps one database connection. A connection that fails is closed and the call
+    made once more on a new one (a connection may have been cut while idle; the script is
+    idempotent, so running it twice is harmless); a timeout or a second failure goes to the
+    caller (the sync's Redis breaker). A server that does not know the script yet (restarted,
+    flushed) gets it loaded once.
+    """
+    command = resp_command(_SYNC_TRACK_HEAD + args)
+    try:
+        return _run(_thread_connection(client), command)
+    except RedisConnectionError:
+        return _run(_thread_connection(client), command)
+
+
+class _ThreadConnection(threading.local):
+    connection: Connection | None = None
+    pool: ConnectionPool | None = None
+
+
+_own = _ThreadConnection()
+
+
+def _thread_connection(client: Redis) -> Connection:
+    """This thread's connection to the server of `client` (made with its pool's settings)."""
+    pool = client.connection_pool
+    if _own.connection is None or _own.pool is not pool:
+        if _own.connection is not None:
+            _own.connection.disconnect()
+        _own.connection = pool.connection_class(**pool.connection_kwargs)
+        _own.pool = pool
+    return _own.connection
+
+
+def _run(connection: Connection, command: bytes) -> Any:
+    try:
+        connection.send_packed_command([command], check_health=False)
+        try:
+            return connection.read_response()
+        except NoScriptError:
+            connection.send_packed_command([_SYNC_TRACK_LOAD], check_health=False)
+            connection.read_response()
+            connection.send_packed_command([command], check_health=False)
+            return connection.read_response()
+    except (RedisConnectionError, RedisTimeoutError):
+        # Closed: the next send connects again.
+        connection.disconnect()
+        raise
 
 
 def sync_track(*, player_id: int, clicks: int, now: float) -> int | None:
-    """Record one sync in ONE Redis call: the player's total on the board and their activity;
-    return the number of active players.
+    """Record one sync in ONE Redis round trip: the player's total on the board and their
+    activity; return the number of active players.
 
     `clicks` is the player's total as the sync statement returned it (an absolute score, see
     `leaderboard.live.set_total_script`). Members older than the window are pruned on a random
@@ -85,21 +149,19 @@ def sync_track(*, player_id: int, clicks: int, now: float) -> int | None:
         return None
     if sync_redis_pause.active():
         raise RedisSkipped("Redis failed moments ago")
-    prune = "1" if random.randrange(PRUNE_EVERY) == 0 else "0"
+    prune = b"1" if random.randrange(PRUNE_EVERY) == 0 else b"0"
     try:
-        active = _sync_track_for(client)(
-            keys=_SYNC_TRACK_KEYS,
-            args=(
-                clicks,
-                member_for(player_id),
-                player_id,
-                now,
-                now - ACTIVE_WINDOW_SECONDS,
+        active = _sync_track_call(
+            client,
+            [
+                b"%d" % clicks,
+                member_for(player_id).encode(),
+                b"%d" % player_id,
+                repr(now).encode(),
+                repr(now - ACTIVE_WINDOW_SECONDS).encode(),
                 prune,
-                # Nobody syncing for a while: the key goes away by itself.
-                10 * ACTIVE_WINDOW_SECONDS,
-            ),
-            client=client,
+                _ACTIVE_KEY_EXPIRY,
+            ],
         )
     except RedisError:
         if sync_redis_pause.failed():

@@ -49,14 +49,18 @@ def redis_breaker_closed() -> Iterator[None]:
 def redis_failing(error: Exception | None = None) -> Iterator[mock.MagicMock]:
     """Every Redis command and pipeline of this process fails as if Redis were gone.
 
-    Yields the mock of single commands (scripts included), to count the calls made.
+    Yields the mock of what is sent on a connection (a sync's own Redis call goes there), to
+    count the attempts made. Commands and pipelines fail above redis-py's retries, at once.
     """
     failing = error or RedisConnectionError("Connection refused")
     with (
-        mock.patch("redis.Redis.execute_command", side_effect=failing) as command,
+        mock.patch("redis.Redis.execute_command", side_effect=failing),
         mock.patch("redis.client.Pipeline.execute", side_effect=failing),
+        mock.patch(
+            "redis.connection.AbstractConnection.send_packed_command", side_effect=failing
+        ) as sent,
     ):
-        yield command
+        yield sent
 
 
 @pytest.fixture

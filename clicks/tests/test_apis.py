@@ -14,7 +14,7 @@ from django.test import override_settings
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from redis import Redis
+from redis.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework.exceptions import ValidationError
 from rest_framework.test import APIClient
@@ -261,17 +261,41 @@ def test_the_answer_renders_every_field_of_the_sync_result() -> None:
 
 
 @redis_only
-def test_a_sync_makes_one_redis_call(client, player) -> None:
+def test_a_sync_makes_one_redis_round_trip(client, player) -> None:
     with (
         mock.patch(
-            "redis.Redis.execute_command", autospec=True, side_effect=Redis.execute_command
-        ) as calls,
+            "redis.connection.AbstractConnection.send_packed_command",
+            autospec=True,
+            side_effect=AbstractConnection.send_packed_command,
+        ) as sent,
+        mock.patch("redis.Redis.execute_command") as commands,
         mock.patch("redis.client.Pipeline.execute") as pipelines,
     ):
         status, body = sync(client, {"seq": 4, "count": 1})
-    assert (status, body["clicks"]) == (200, 11)
-    assert calls.call_count == 1
-    assert pipelines.call_count == 0
+    assert (status, body["clicks"], body["seq"]) == (200, 11, 4)
+    assert sent.call_count == 1
+    assert commands.call_count == pipelines.call_count == 0
+
+
+@redis_only
+def test_a_redis_that_forgot_the_sync_script_gets_it_again(client, player, redis) -> None:
+    redis.script_flush()
+    assert sync(client, {"seq": 4, "count": 2})[0] == 200
+    assert board_score(redis, player.pk) == 12
+    assert redis.script_exists(live._SYNC_TRACK_SHA) == [True]
+
+
+@redis_only
+def test_a_cut_redis_connection_is_replaced_within_the_same_sync(client, player, redis) -> None:
+    assert sync(client, {"seq": 4, "count": 1})[0] == 200
+    own = live._own.connection
+    assert own is not None and own._sock is not None
+    host, port = own._sock.getsockname()[:2]
+    assert redis.client_kill_filter(addr=f"{host}:{port}") == 1  # as Redis restarting would
+    status, body = sync(client, {"seq": 5, "count": 1})
+    assert (status, body["clicks"]) == (200, 12)
+    assert body["sync_interval_ms"] < MAX_SYNC_INTERVAL_MS  # Redis answered, not the breaker
+    assert board_score(redis, player.pk) == 12
 
 
 def test_malformed_json_is_400_and_nothing_is_applied(client, player) -> None:

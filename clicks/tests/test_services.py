@@ -295,8 +295,10 @@ class TestLiveBoard:
         player = PlayerFactory()
         with redis_failing() as failing:
             first = clicks_sync(telegram_id=player.telegram_id, seq=1, count=8, now=NOON)
+            tried = failing.call_count
             second = clicks_sync(telegram_id=player.telegram_id, seq=2, count=2, now=NOON + 1)
-        assert failing.call_count == 1  # the second sync did not wait for Redis again
+        assert tried >= 1
+        assert failing.call_count == tried  # the second sync did not wait for Redis again
         assert first.sync_interval_ms == second.sync_interval_ms == MAX_SYNC_INTERVAL_MS
         assert second.clicks == 10
         with mock.patch.object(

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from prometheus_client import REGISTRY
-from redis.commands.core import Script
+from redis.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from clicks.services import clicks_sync
@@ -37,14 +37,14 @@ def repairs_metric(source: str) -> float:
     return REGISTRY.get_sample_value("clickgame_board_repairs_total", {"source": source}) or 0.0
 
 
-def failing_script(*_args: Any, **_kwargs: Any) -> None:
+def failing_send(*_args: Any, **_kwargs: Any) -> None:
     raise RedisConnectionError("Redis went away right after the commit")
 
 
 def sync_while_redis_fails(monkeypatch: pytest.MonkeyPatch, player: Player, count: int) -> None:
     """A real click sync whose database commit succeeds and whose Redis call then fails."""
     with monkeypatch.context() as patch:
-        patch.setattr(Script, "__call__", failing_script)
+        patch.setattr(AbstractConnection, "send_packed_command", failing_send)
         result = clicks_sync(telegram_id=player.telegram_id, seq=1, count=count, now=time.time())
     assert result.accepted == count
 
