@@ -16,7 +16,8 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from redis import Connection, ConnectionPool, Redis
+from django.conf import settings
+from redis import Connection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -80,7 +81,7 @@ def resp_command(parts: list[bytes]) -> bytes:
 _SYNC_TRACK_LOAD = resp_command([b"SCRIPT", b"LOAD", _SYNC_TRACK_LUA.encode()])
 
 
-def _sync_track_call(client: Redis, args: list[bytes]) -> Any:
+def _sync_track_call(url: str, args: list[bytes]) -> Any:
     """EVALSHA the sync script on this thread's own Redis connection: one round trip.
 
     Written out rather than through `Script.__call__` and the client's pool: redis-py's command
@@ -94,27 +95,30 @@ def _sync_track_call(client: Redis, args: list[bytes]) -> Any:
     """
     command = resp_command(_SYNC_TRACK_HEAD + args)
     try:
-        return _run(_thread_connection(client), command)
+        return _run(_thread_connection(url), command)
     except RedisConnectionError:
-        return _run(_thread_connection(client), command)
+        return _run(_thread_connection(url), command)
 
 
 class _ThreadConnection(threading.local):
     connection: Connection | None = None
-    pool: ConnectionPool | None = None
+    url: str = ""
 
 
 _own = _ThreadConnection()
 
 
-def _thread_connection(client: Redis) -> Connection:
-    """This thread's connection to the server of `client` (made with its pool's settings)."""
-    pool = client.connection_pool
-    if _own.connection is None or _own.pool is not pool:
+def _thread_connection(url: str) -> Connection:
+    """This thread's connection to the Redis at `url` (REDIS_URL), with the cache's settings."""
+    if _own.connection is None or _own.url != url:
         if _own.connection is not None:
             _own.connection.disconnect()
+        client = redis_client()
+        if client is None:
+            raise RedisConnectionError("REDIS_URL is not set")
+        pool = client.connection_pool
         _own.connection = pool.connection_class(**pool.connection_kwargs)
-        _own.pool = pool
+        _own.url = url
     return _own.connection
 
 
@@ -144,15 +148,15 @@ def sync_track(*, player_id: int, clicks: int, now: float) -> int | None:
     Returns None without Redis. Raises RedisError when Redis fails or failed less than
     REDIS_RETRY_SECONDS ago (RedisSkipped); the caller decides.
     """
-    client = redis_client()
-    if client is None:
+    url = settings.REDIS_URL
+    if not url:
         return None
     if sync_redis_pause.active():
         raise RedisSkipped("Redis failed moments ago")
     prune = b"1" if random.randrange(PRUNE_EVERY) == 0 else b"0"
     try:
         active = _sync_track_call(
-            client,
+            url,
             [
                 b"%d" % clicks,
                 member_for(player_id).encode(),
