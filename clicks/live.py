@@ -24,6 +24,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core.outage import OutagePause
 from leaderboard.live import (
+    ACTIVE_PLAYERS_KEY,
+    ACTIVE_WINDOW_SECONDS,
     BOARD_KEY,
     SET_TOTAL_KEYS,
     board_add_clicks,
@@ -34,9 +36,6 @@ from leaderboard.live import (
 
 logger = logging.getLogger(__name__)
 
-# Sorted set: member = player id, score = unix seconds of the player's latest sync.
-ACTIVE_PLAYERS_KEY = "clicks:active"
-ACTIVE_WINDOW_SECONDS = 60
 # Old activity entries are pruned by about one sync in this many.
 PRUNE_EVERY = 32
 # Sorted-set commands per pipeline when many board changes are pushed at once.

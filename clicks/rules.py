@@ -8,6 +8,8 @@ tests check that both agree.
 import math
 from dataclasses import dataclass
 
+from core.pacing import paced_interval_ms
+
 # The client is told to wait between syncs at least this long and at most this long.
 MIN_SYNC_INTERVAL_MS = 1000
 MAX_SYNC_INTERVAL_MS = 30000
@@ -77,10 +79,12 @@ def sync_interval_ms(*, active_players: int, budget_rps: int) -> int:
 
     More players means longer intervals (bigger batches), bounded to 1-30 seconds.
     """
-    if budget_rps <= 0:
-        return MAX_SYNC_INTERVAL_MS
-    wanted = math.ceil(1000 * max(0, active_players) / budget_rps)
-    return max(MIN_SYNC_INTERVAL_MS, min(MAX_SYNC_INTERVAL_MS, wanted))
+    return paced_interval_ms(
+        active_players=active_players,
+        budget_rps=budget_rps,
+        minimum_ms=MIN_SYNC_INTERVAL_MS,
+        maximum_ms=MAX_SYNC_INTERVAL_MS,
+    )
 
 
 _PERIOD_SECONDS = {"s": 1, "m": 60, "h": 60 * 60, "d": 24 * 60 * 60}

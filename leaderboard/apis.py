@@ -31,8 +31,10 @@ class LeaderboardSerializer(serializers.Serializer):
     )
     me = EntrySerializer()
     poll_interval_ms = serializers.IntegerField(
-        required=False,
-        help_text="Only while the live board is degraded: poll the leaderboard this rarely.",
+        min_value=5000,
+        max_value=30000,
+        help_text="Ask for the leaderboard again after this long: at least 5 s, as long as "
+        "the sync interval when the server is busy, 30 s while the live board is degraded.",
     )
     source = serializers.ChoiceField(
         choices=["snapshot"],

@@ -9,6 +9,7 @@ showing a player banned since) raises BoardNotReady and the selectors ask `fallb
 """
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -40,7 +41,8 @@ class BoardView:
     """What one leaderboard answer needs: the top, the player and the direct neighbours.
 
     `above`/`below` are the entries directly before/after `me` in board order (None at the ends);
-    they are left out (None) when `me` is in the top.
+    they are left out (None) when `me` is in the top. `active_players` is how many players
+    synced in the last minute, when the backend learns it in the same call (the Redis board).
     """
 
     total_players: int
@@ -48,6 +50,7 @@ class BoardView:
     me: Ranked
     above: Ranked | None
     below: Ranked | None
+    active_players: int | None = None
 
 
 class Board(Protocol):
@@ -175,15 +178,17 @@ class SnapshotBoard(SqlBoard):
         return self.snapshot.players
 
 
-# KEYS: board, ready flag. ARGV: the player's member, top size.
+# KEYS: board, ready flag, active players. ARGV: the player's member, top size, start of the
+# activity window.
 # Returns nil when the board is not ready (Redis lost its data or was never built), else
-# {card, top[, score, position, neighbours, neighbour ranks]}.
+# {card, active, top[, score, position, neighbours, neighbour ranks]}.
 _VIEW_LUA = """
 if redis.call('EXISTS', KEYS[2]) == 0 then return false end
 local card = redis.call('ZCARD', KEYS[1])
+local active = redis.call('ZCOUNT', KEYS[3], ARGV[3], '+inf')
 local top = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1, 'WITHSCORES')
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not score then return {card, top} end
+if not score then return {card, active, top} end
 local pos = redis.call('ZREVRANK', KEYS[1], ARGV[1])
 local first = pos - 1
 if first < 0 then first = 0 end
@@ -192,7 +197,7 @@ local ranks = {}
 for i = 2, #near, 2 do
   ranks[#ranks + 1] = redis.call('ZCOUNT', KEYS[1], '(' .. near[i], '+inf') + 1
 end
-return {card, top, score, pos, near, ranks}
+return {card, active, top, score, pos, near, ranks}
 """
 
 
@@ -215,16 +220,20 @@ class RedisBoard:
 
     def view(self, *, player_id: int) -> BoardView:
         result = self._view_script(
-            keys=[live.BOARD_KEY, live.BOARD_READY_KEY],
-            args=[live.member_for(player_id), TOP_SIZE],
+            keys=[live.BOARD_KEY, live.BOARD_READY_KEY, live.ACTIVE_PLAYERS_KEY],
+            args=[
+                live.member_for(player_id),
+                TOP_SIZE,
+                time.time() - live.ACTIVE_WINDOW_SECONDS,
+            ],
         )
         if result is None:
             raise BoardNotReady
-        if len(result) == 2:
+        if len(result) == 3:
             if not Player.objects.visible().filter(pk=player_id).exists():
                 raise _not_on_board(player_id)
             raise NotOnLiveBoard(f"player {player_id} is not on the live board yet")
-        card, top_flat, _score, position, near_flat, near_ranks = result
+        card, active, top_flat, _score, position, near_flat, near_ranks = result
         top = ranked_top(_pairs(top_flat))
         neighbours = [
             Ranked(player_id=pid, clicks=c, rank=int(r))
@@ -232,10 +241,10 @@ class RedisBoard:
         ]
         me = next(entry for entry in neighbours if entry.player_id == player_id)
         if any(entry.player_id == player_id for entry in top):
-            return BoardView(int(card), top, me, None, None)
+            return BoardView(int(card), top, me, None, None, int(active))
         above = neighbours[0] if position > 0 else None
         below = neighbours[-1] if neighbours[-1].player_id != player_id else None
-        return BoardView(int(card), top, me, above, below)
+        return BoardView(int(card), top, me, above, below, int(active))
 
     def ranks(self, *, player_ids: list[int]) -> dict[int, Ranked]:
         """Ranks from the board; players not on it yet are ranked by the fallback board."""

@@ -34,6 +34,11 @@ REBUILD_LOCK_KEY = "lb:rebuild:lock"
 # The highest player id the keeper (or a rebuild) has put on the board; newer players are added
 # by the keeper's next pass or by their own first sync. Written by the keeper only.
 KNOWN_MAX_ID_KEY = "lb:known_max_id"
+# Who synced lately: member = player id, score = unix seconds of the player's latest sync
+# (written by each click sync, see clicks.live.sync_track). The players active in the last
+# ACTIVE_WINDOW_SECONDS set how often clients are asked to sync and to refresh the board.
+ACTIVE_PLAYERS_KEY = "clicks:active"
+ACTIVE_WINDOW_SECONDS = 60
 # Members are MEMBER_BASE - player_id, zero-padded: same width, so string order is number order.
 MEMBER_BASE = 10**13
 MEMBER_WIDTH = 13

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import NotRequired, TypedDict
 
+from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 from redis.exceptions import RedisError
 
 from core.outage import OutagePause
+from core.pacing import paced_interval_ms
 from leaderboard import live
 from leaderboard.boards import (
     Board,
@@ -39,6 +41,8 @@ STATS_MAX_AGE = timedelta(seconds=30)
 VIEW_ATTEMPTS = 3
 # While the live board cannot answer, clients are told to poll the leaderboard this rarely.
 DEGRADED_POLL_INTERVAL_MS = 30_000
+# An open leaderboard refreshes at most this often (see `board_poll_interval_ms`).
+BOARD_POLL_MIN_MS = 5_000
 # After Redis failed a read, this process asks the fallback board directly for this long, so a
 # Redis outage costs one connection timeout per process and pause, not one per request.
 LIVE_BOARD_PAUSE_SECONDS = 5.0
@@ -62,8 +66,8 @@ class Leaderboard(TypedDict):
     top: list[LeaderboardEntry]
     around: list[LeaderboardEntry]
     me: LeaderboardEntry
-    # Only while degraded (the live board could not answer): poll less often.
-    poll_interval_ms: NotRequired[int]
+    # When to ask again: longer past the sync budget, 30 s while degraded.
+    poll_interval_ms: int
     # Only for answers from the snapshot: ranks and total_players are this old.
     source: NotRequired[str]
     stale_seconds: NotRequired[float]
@@ -154,8 +158,9 @@ def leaderboard_for(*, player_id: int, board: Board | None = None) -> Leaderboar
     the player and the player, leaving out entries already in `top`. Equal clicks share a rank and
     are listed smaller player id first. Names are the public ones (placeholders for refused or
     unreviewed names). `board` picks a backend (default: Redis when configured, else the
-    fallback). When the live board cannot answer, the fallback does and the answer carries
-    `poll_interval_ms`; an answer from the snapshot carries `source` and `stale_seconds`.
+    fallback). `poll_interval_ms` says when to ask again (`board_poll_interval_ms`; 30 s when the
+    live board could not answer and the fallback did); an answer from the snapshot carries
+    `source` and `stale_seconds`.
     Raises NotFound for unknown or banned players.
     """
     board, degraded = (board, False) if board is not None else _default_board()
@@ -172,19 +177,39 @@ def leaderboard_for(*, player_id: int, board: Board | None = None) -> Leaderboar
             "share": click_share(clicks=ranked.clicks, total=total),
         }
 
+    from_snapshot = isinstance(answer.board, SnapshotBoard)
     result: Leaderboard = {
         "total_clicks": total,
         "total_players": view.total_players,
         "top": [entry(ranked) for ranked in view.top],
         "around": [entry(ranked) for ranked in answer.around],
         "me": entry(view.me),
+        "poll_interval_ms": DEGRADED_POLL_INTERVAL_MS
+        if answer.degraded or from_snapshot
+        else board_poll_interval_ms(active_players=view.active_players),
     }
-    if isinstance(answer.board, SnapshotBoard):
+    if from_snapshot:
         result["source"] = "snapshot"
         result["stale_seconds"] = round(answer.board.stale_seconds, 1)
-    if answer.degraded or isinstance(answer.board, SnapshotBoard):
-        result["poll_interval_ms"] = DEGRADED_POLL_INTERVAL_MS
     return result
+
+
+def board_poll_interval_ms(*, active_players: int | None) -> int:
+    """How long a client with the leaderboard open waits before asking again.
+
+    At least BOARD_POLL_MIN_MS, and never shorter than the sync interval the same number of
+    active players gets (SYNC_BUDGET_RPS): past the budget, boards refresh less often along with
+    the syncs, so the board's share of the load stops growing with the players. Without the
+    count (the SQL board), the minimum.
+    """
+    if active_players is None:
+        return BOARD_POLL_MIN_MS
+    return paced_interval_ms(
+        active_players=active_players,
+        budget_rps=settings.SYNC_BUDGET_RPS,
+        minimum_ms=BOARD_POLL_MIN_MS,
+        maximum_ms=DEGRADED_POLL_INTERVAL_MS,
+    )
 
 
 def ranks_for(*, player_ids: list[int], board: Board | None = None) -> dict[int, tuple[int, float]]:

@@ -151,6 +151,13 @@ def test_schema_documents_the_exact_entry_fields(api_client):
         "source",
         "stale_seconds",
     }
-    assert set(board["required"]) == {"total_clicks", "total_players", "top", "around", "me"}
+    assert set(board["required"]) == {
+        "total_clicks",
+        "total_players",
+        "top",
+        "around",
+        "me",
+        "poll_interval_ms",
+    }
     parameters = schema["paths"]["/api/leaderboard"]["get"]["parameters"]
     assert [p["name"] for p in parameters] == ["user_id"]

@@ -177,7 +177,7 @@ def test_a_new_player_not_on_the_board_yet_is_answered_from_the_table(redis_clie
 
     answer = leaderboard_for(player_id=newcomer.pk, board=RedisBoard(redis_client))
 
-    assert answer == reference_board(newcomer.pk)  # not degraded: no poll_interval_ms
+    assert answer == reference_board(newcomer.pk)  # not degraded: the shortest poll interval
     assert newcomer.pk not in board_scores(redis_client)
 
 

@@ -1,12 +1,16 @@
 """The leaderboard answer, on each backend: ranks, ties, top/around, names, shares, totals."""
 
+import time
+
 import pytest
 from django.test import override_settings
 from redis import Redis
 
 from core.errors import NotFound
-from leaderboard.boards import RedisBoard
+from leaderboard import live
+from leaderboard.boards import RedisBoard, SqlBoard
 from leaderboard.selectors import (
+    BOARD_POLL_MIN_MS,
     DEGRADED_POLL_INTERVAL_MS,
     click_share,
     leaderboard_for,
@@ -14,6 +18,7 @@ from leaderboard.selectors import (
     total_clicks,
 )
 from leaderboard.tests.board_data import (
+    build_board,
     make_player,
     reference_board,
     shards_match_players,
@@ -212,3 +217,35 @@ def test_unreachable_redis_is_answered_from_sql():
     assert answer["poll_interval_ms"] == DEGRADED_POLL_INTERVAL_MS  # clients poll less
     assert "source" not in answer  # counted exactly: no snapshot at this size
     assert ranks == {players[1].pk: (1, 8 * 100 / 18)}
+
+
+@pytest.mark.redis
+def test_the_poll_interval_grows_with_the_players_active_past_the_sync_budget(
+    redis_client, settings
+):
+    players = [make_player(clicks=c) for c in (4, 8, 6)]
+    board = RedisBoard(redis_client)
+    build_board(redis_client)
+    now = time.time()
+    settings.SYNC_BUDGET_RPS = 100
+    few = {str(n): now for n in range(200)}
+    redis_client.zadd(live.ACTIVE_PLAYERS_KEY, few)
+    # 200 active players at 100 syncs/s sync every 2 s; the board still waits its 5 s.
+    assert leaderboard_for(player_id=players[0].pk, board=board)["poll_interval_ms"] == 5_000
+    many = {str(n): now for n in range(200, 1_200)}
+    redis_client.zadd(live.ACTIVE_PLAYERS_KEY, many)
+    # 1,200 active: each syncs every 12 s, and refreshes an open board as rarely.
+    assert leaderboard_for(player_id=players[0].pk, board=board)["poll_interval_ms"] == 12_000
+    # Players whose last sync is over a minute old no longer count.
+    redis_client.zadd(live.ACTIVE_PLAYERS_KEY, dict.fromkeys(many, now - 61), xx=True)
+    assert leaderboard_for(player_id=players[0].pk, board=board)["poll_interval_ms"] == 5_000
+    # Far past the budget the interval stops at the degraded one.
+    redis_client.zadd(live.ACTIVE_PLAYERS_KEY, {str(n): now for n in range(10_000)})
+    assert leaderboard_for(player_id=players[0].pk, board=board)["poll_interval_ms"] == 30_000
+
+
+def test_the_sql_board_asks_for_the_shortest_poll_interval(settings):
+    players = [make_player(clicks=c) for c in (4, 8, 6)]
+    settings.SYNC_BUDGET_RPS = 1
+    answer = leaderboard_for(player_id=players[0].pk, board=SqlBoard())
+    assert answer["poll_interval_ms"] == BOARD_POLL_MIN_MS
