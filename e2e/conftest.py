@@ -50,7 +50,9 @@ def game_server(
     tmp_path_factory: pytest.TempPathFactory,
     request: pytest.FixtureRequest,
 ) -> Iterator[GameServer]:
-    """A live clickgame server with a fresh database, shared by the tests of one module."""
+    """A live clickgame server with a fresh database, shared by the tests of one module; a
+    module's `SERVER_ENV` dict overrides server settings."""
     name = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
-    with running_server(tmp_path_factory.mktemp(f"server-{name}"), name=name) as server:
+    env = getattr(request.module, "SERVER_ENV", {})
+    with running_server(tmp_path_factory.mktemp(f"server-{name}"), name=name, **env) as server:
         yield server

@@ -87,10 +87,13 @@ class Board:
 	var top: Array[BoardEntry] = []
 	var around: Array[BoardEntry] = []
 	var me: BoardEntry
+	## Ask for the board again after this long (longer when the server is busy or degraded).
+	var poll_interval_ms: int
 
 	func _init(data: Dictionary) -> void:
 		total_clicks = data["total_clicks"]
 		total_players = data["total_players"]
+		poll_interval_ms = data["poll_interval_ms"]
 		for item: Dictionary in data["top"]:
 			top.append(BoardEntry.new(item))
 		for item: Dictionary in data["around"]:

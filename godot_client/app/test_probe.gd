@@ -65,8 +65,17 @@ func snapshot() -> Dictionary:
 			"pause_left_msec": _sync.pause_left_msec(),
 		},
 		"active": _activity.is_active,
+		"board_poll_msec": _board_poll_msec(),
 		"msec": Time.get_ticks_msec(),
 	}
+
+
+## How often the leaderboard screen refreshes now (0 before it was first opened).
+func _board_poll_msec() -> int:
+	var timers := _screens.find_children("RefreshTimer", "Timer", true, false)
+	if timers.is_empty():
+		return 0
+	return roundi((timers[0] as Timer).wait_time * 1000.0)
 
 
 func _shown_screen() -> String:

@@ -9,6 +9,8 @@ signal closed
 
 const BOARD_ROW := preload("res://screens/board_row.tscn")
 const GAP_TEXT := "…"
+## Never refresh more often than this, whatever an answer says.
+const MIN_POLL_SECONDS := 5.0
 
 var _activity: ActivityMonitor
 var _refreshing := false
@@ -60,11 +62,22 @@ func _refresh() -> void:
 	_refreshing = false
 	if response.is_ok():
 		_status.hide()
-		_show_board(ApiModels.Board.new(response.data))
+		var board := ApiModels.Board.new(response.data)
+		_follow_poll_interval(board.poll_interval_ms)
+		_show_board(board)
 	elif _has_board:
 		_show_status("Offline: this is the last board we saw.")
 	else:
 		_show_status("The leaderboard can't be loaded right now. It retries by itself.")
+
+
+## The server paces the polling: the next refresh comes as long after this answer as it asked.
+func _follow_poll_interval(poll_interval_ms: int) -> void:
+	var seconds := maxf(MIN_POLL_SECONDS, poll_interval_ms / 1000.0)
+	if _refresh_timer.is_stopped():
+		_refresh_timer.wait_time = seconds
+	else:
+		_refresh_timer.start(seconds)
 
 
 func _show_board(board: ApiModels.Board) -> void:

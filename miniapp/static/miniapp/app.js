@@ -67,6 +67,12 @@
     sync: null,
     screen: "loading",
     boardTimer: null,
+    // Which opening of the leaderboard the running refresh chain belongs to.
+    boardRun: 0,
+    // The wait before the next leaderboard refresh, as the server last asked.
+    boardPollMs: config.boardRefreshMs,
+    // When the leaderboard was last asked for (ms since the epoch).
+    boardAt: 0,
     rejectedSeen: 0,
     // Whether this visit had taps to save (tapped, or left over from last time): until then
     // there is nothing to report, so "All taps saved" is not shown.
@@ -495,9 +501,16 @@
   function openBoard() {
     show("board");
     showBackButton();
-    refreshBoard();
     stopBoardRefresh();
-    app.boardTimer = setInterval(refreshBoard, config.boardRefreshMs);
+    pollBoard(app.boardRun);
+  }
+
+  // Refresh now, then again when the last answer asked to (`poll_interval_ms`: longer while the
+  // server is busy or degraded), never sooner than boardRefreshMs. One chain per opening.
+  async function pollBoard(run) {
+    await refreshBoard();
+    if (run !== app.boardRun || app.screen !== "board") return;
+    app.boardTimer = setTimeout(() => pollBoard(run), app.boardPollMs);
   }
 
   function closeBoard() {
@@ -507,12 +520,14 @@
   }
 
   function stopBoardRefresh() {
-    if (app.boardTimer !== null) clearInterval(app.boardTimer);
+    if (app.boardTimer !== null) clearTimeout(app.boardTimer);
     app.boardTimer = null;
+    app.boardRun += 1;
   }
 
   async function refreshBoard() {
     if (document.visibilityState === "hidden" || app.screen !== "board") return;
+    app.boardAt = Date.now();
     const error = $("board-error");
     let response;
     try {
@@ -532,6 +547,7 @@
       return;
     }
     error.hidden = true;
+    app.boardPollMs = Math.max(config.boardRefreshMs, Number(response.body.poll_interval_ms) || 0);
     renderBoard(response.body);
     if (app.sync) app.sync.noteTotal(response.body.total_clicks);
   }
@@ -600,7 +616,11 @@
       flush();
     } else {
       if (app.sync) app.sync.retryNow();
-      refreshBoard();
+      // Back to an open board whose next refresh is overdue: refresh now (and go on from there).
+      if (app.screen === "board" && Date.now() - app.boardAt >= app.boardPollMs) {
+        stopBoardRefresh();
+        pollBoard(app.boardRun);
+      }
     }
   });
   window.addEventListener("pagehide", flush);
