@@ -23,7 +23,7 @@ migrate bootstrap run: export DEV_BOT_TOKEN := $(DEV_BOT_TOKEN)
 # The Godot client's scripts (gdtoolkit checks them in `make lint`), without the editor cache.
 GD_SCRIPTS = $(shell find godot_client -name '*.gd' -not -path '*/.godot/*' | sort)
 
-.PHONY: help run test lint format venv migrate bootstrap clean bench-clicks bench-mixed bench-leaderboard godot-runtime chaos
+.PHONY: help run test lint format venv migrate bootstrap clean bench-clicks bench-sync-costs bench-mixed bench-leaderboard godot-runtime chaos
 
 help: ## list the targets and what each does
 	@echo "Usage: make <target> [PORT=8000] [HOST=127.0.0.1] [PYTEST_ARGS='-k sync']"
@@ -82,6 +82,9 @@ bench-leaderboard: venv ## leaderboard benchmark on local PostgreSQL and Redis (
 
 bench-clicks: venv ## click sync benchmark on local PostgreSQL and Redis (docs/benchmarks.md)
 	$(PY) benchmarks/clicks_sync.py
+
+bench-sync-costs: venv ## where a click sync's CPU goes, piece by piece (after bench-clicks; docs/benchmarks.md)
+	$(PY) benchmarks/sync_costs.py --board-index
 
 bench-mixed: venv ## players syncing at the server's pace + board polls, 1M seeded (docs/benchmarks.md)
 	$(PY) benchmarks/mixed.py

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from clickgame.urls import urlpatterns as app_urlpatterns
 from players.models import Player
 
-_FLOOR_SQL = (
+FLOOR_SQL = (
     f"UPDATE {Player._meta.db_table} SET last_seen_at = now() "  # noqa: S608 (model table name)
     "WHERE id = %s RETURNING clicks"
 )
@@ -33,7 +33,7 @@ class FloorApi(APIView):
         if type(player_id) is not int:
             return Response({"error": "invalid", "detail": "player_id: integer"}, status=400)
         with connection.cursor() as cursor:
-            cursor.execute(_FLOOR_SQL, [player_id])
+            cursor.execute(FLOOR_SQL, [player_id])
             row = cursor.fetchone()
         return Response({"clicks": row[0] if row else None})
 

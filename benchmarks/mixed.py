@@ -16,7 +16,8 @@ Needs PostgreSQL and Redis on loopback. Nothing leaves 127.0.0.1 and every step 
    - every player syncs `POST /api/clicks` at the `sync_interval_ms` its last answer gave it
      (first sync at a random point of the first interval; 429 waits Retry-After), tapping
      `--taps-per-second`; one player in five also polls `GET /api/leaderboard` every
-     `--board-seconds`;
+     `--board-seconds`, or at the longer `poll_interval_ms` its last answer asked for (as the
+     clients do);
    - requests are open-loop: each has a scheduled time, latency counts from that time (so a
      server that falls behind shows it, rather than the generator slowing down);
    - it stops at the first step that misses the budget (sync p99 or board p99 >= `--budget-ms`,
@@ -140,6 +141,7 @@ class Step:
     sync: Endpoint = field(default_factory=Endpoint)
     board: Endpoint = field(default_factory=Endpoint)
     intervals: list[int] = field(default_factory=list)
+    board_intervals: list[int] = field(default_factory=list)
     load: str = ""
 
     def held(self, budget_ms: float) -> bool:
@@ -225,13 +227,20 @@ class Load:
         scheduled = loop.time() + random.uniform(0, period)
         while scheduled < self.stop_at:
             await asyncio.sleep(max(0.0, scheduled - loop.time()))
-            await self.send(
+            status, payload = await self.send(
                 self.step.board,
                 scheduled,
                 "GET",
                 "/api/leaderboard",
                 authorization=player.authorization,
             )
+            if status == 200:
+                # As the clients do: the next poll when the answer asks (never sooner than the
+                # client's own period).
+                asked = json.loads(payload)["poll_interval_ms"]
+                period = max(self.args.board_seconds, asked / 1000)
+                if scheduled >= self.measure_from:
+                    self.step.board_intervals.append(asked)
             scheduled += period
 
     async def run(self, first_interval: float) -> None:
@@ -294,12 +303,13 @@ def machine_load() -> str:
 def describe(step: Step, budget_ms: float) -> str:
     sync, board = step.sync, step.board
     intervals = sorted(step.intervals) or [0]
+    polls = sorted(step.board_intervals) or [0]
     measured = step.seconds
     return (
         f"| {step.players:,} | {intervals[len(intervals) // 2]:,} "
         f"({intervals[0]:,}-{intervals[-1]:,}) | {sum(sync.statuses.values()) / measured:,.0f} | "
         f"{sync.percentile(50):.1f} | {sync.percentile(99):.1f} | "
-        f"{max(sync.latencies or [0]):.0f} | "
+        f"{max(sync.latencies or [0]):.0f} | {polls[len(polls) // 2]:,} | "
         f"{sum(board.statuses.values()) / measured:,.0f} | {board.percentile(50):.1f} | "
         f"{board.percentile(99):.1f} | {max(board.latencies or [0]):.0f} | "
         f"{sync.statuses.get(429, 0)} | {sync.failures + board.failures} | {step.load} | "
@@ -343,9 +353,9 @@ def main() -> None:
     results: list[Step] = []
     header = (
         "| active players | sync_interval_ms median (range) | syncs/s | sync p50 ms | "
-        "sync p99 ms | sync max ms | board polls/s | board p50 ms | board p99 ms | "
-        "board max ms | 429s | errors | load avg | verdict |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        "sync p99 ms | sync max ms | board poll_interval_ms median | board polls/s | "
+        "board p50 ms | board p99 ms | board max ms | 429s | errors | load avg | verdict |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     )
 
     def run_step(count: int) -> Step:
