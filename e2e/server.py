@@ -113,6 +113,21 @@ class GameServer:
             timeout=MIGRATE_TIMEOUT_SECONDS,
         )
 
+    def build_live_board(self) -> None:
+        """Build the Redis board from the database, as the board keeper does in production
+        (none runs here). Until then a server with REDIS_URL answers from the fallback board,
+        marked degraded, and asks clients to poll the leaderboard only every 30 s."""
+        if not self.env.get("REDIS_URL"):
+            return
+        subprocess.run(
+            [sys.executable, "manage.py", "recalculate_leaderboard"],
+            cwd=BASE_DIR,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            timeout=MIGRATE_TIMEOUT_SECONDS,
+        )
+
     def start(self) -> None:
         """Start the server and wait (bounded) until /health answers."""
         if self.process is not None:

@@ -60,6 +60,8 @@ def test_board_shows_top_five_then_the_players_own_place_and_refreshes(
 ) -> None:
     base = game_server.base_url
     players = _seed(base)
+    # A healthy board: the client refreshes every 5 s (a degraded one asks for 30 s).
+    game_server.build_live_board()
     driver = open_browser()
     driver.get(mini_app_url(base, players[ME_NAME]))
     wait_for_screen(driver, "game")
