@@ -18,12 +18,11 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
 from core.devtools import dev_mode_refusal
+from leaderboard.selectors import BOARD_POLL_MIN_MS
 from miniapp import godot
 from players import rules
 
 FRAME_ANCESTORS = "frame-ancestors https://web.telegram.org https://*.telegram.org 'self'"
-# How often the light client refreshes the leaderboard while it is open.
-BOARD_REFRESH_MS = 5000
 
 View = Callable[..., HttpResponseBase]
 
@@ -49,7 +48,8 @@ def light_client_config() -> dict[str, Any]:
         "botUrl": f"https://t.me/{settings.TELEGRAM_BOT_USERNAME}",
         "nameMinLength": rules.MIN_LENGTH,
         "nameMaxLength": rules.MAX_LENGTH,
-        "boardRefreshMs": BOARD_REFRESH_MS,
+        # The shortest leaderboard refresh; answers ask for longer ones (`poll_interval_ms`).
+        "boardRefreshMs": BOARD_POLL_MIN_MS,
     }
 
 
