@@ -21,18 +21,22 @@ def tma_header(telegram_id: int, *, first_name: str = "Tester", **user: Any) -> 
 
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
-    """Every test starts with an empty cache (rate limits, live leaderboard)."""
+    """Every test starts with an empty cache (rate limits, live leaderboard) and no memory of
+    Redis failures or of the live board's state."""
     # Imported here: the app registry is ready only once pytest-django has set Django up.
+    from clicks.live import sync_tracking_forget
     from core.throttles import read_throttle_pause
     from leaderboard.selectors import live_board_pause
 
     cache.clear()
     live_board_pause.clear()
     read_throttle_pause.clear()
+    sync_tracking_forget()
     yield
     cache.clear()
     live_board_pause.clear()
     read_throttle_pause.clear()
+    sync_tracking_forget()
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from leaderboard.live import (
     ACTIVE_PLAYERS_KEY,
     ACTIVE_WINDOW_SECONDS,
     BOARD_KEY,
+    BOARD_READY_KEY,
     SET_TOTAL_KEYS,
     board_add_clicks,
     member_for,
@@ -52,17 +53,31 @@ class RedisSkipped(RedisError):
 sync_redis_pause = OutagePause(seconds=REDIS_RETRY_SECONDS)
 
 
-# KEYS: SET_TOTAL_KEYS, then ACTIVE_PLAYERS_KEY. ARGV: the player's total, member, player id,
-# now, start of the activity window, "1" to prune the activity set, the set's idle expiry.
+class _LiveBoardSeen:
+    """What this process's latest sync found: whether the live board was ready (a full board).
+
+    Unknown until a sync has run, which counts as not ready: the first sync of a process writes
+    the SQL board's order too.
+    """
+
+    ready: bool = False
+
+
+_seen = _LiveBoardSeen()
+
+
+# KEYS: SET_TOTAL_KEYS, then ACTIVE_PLAYERS_KEY, BOARD_READY_KEY. ARGV: the player's total,
+# member, player id, now, start of the activity window, "1" to prune the activity set, the set's
+# idle expiry. Returns {active players, 1 when the board is ready else 0}.
 _SYNC_TRACK_LUA = set_total_script("""
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[3])
 if ARGV[6] == '1' then
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[5])
   redis.call('EXPIRE', KEYS[4], ARGV[7])
 end
-return redis.call('ZCOUNT', KEYS[4], ARGV[5], '+inf')
+return {redis.call('ZCOUNT', KEYS[4], ARGV[5], '+inf'), redis.call('EXISTS', KEYS[5])}
 """)
-_SYNC_TRACK_KEYS = (*SET_TOTAL_KEYS, ACTIVE_PLAYERS_KEY)
+_SYNC_TRACK_KEYS = (*SET_TOTAL_KEYS, ACTIVE_PLAYERS_KEY, BOARD_READY_KEY)
 _SYNC_TRACK_SHA = hashlib.sha1(_SYNC_TRACK_LUA.encode()).hexdigest()  # noqa: S324 (Redis's id)
 # The fixed head of the command: EVALSHA <sha> <number of keys> <keys...>.
 _SYNC_TRACK_HEAD = [b"EVALSHA", _SYNC_TRACK_SHA.encode(), b"%d" % len(_SYNC_TRACK_KEYS)] + [
@@ -137,6 +152,24 @@ def _run(connection: Connection, command: bytes) -> Any:
         raise
 
 
+def board_tracks_syncs() -> bool:
+    """Whether this process's syncs reach a live board that answers: Redis is configured, not
+    failing, and the latest sync found the board ready (not lost, not being rebuilt).
+
+    When they do not, the sync writes the SQL board's order (`Player.board_clicks`) itself, so
+    the fallback board that answers meanwhile stays exact for every player who syncs; when they
+    do, the sync leaves that indexed column alone (a HOT update) and the board keeper copies it.
+    """
+    return bool(settings.REDIS_URL) and _seen.ready and not sync_redis_pause.failing
+
+
+def sync_tracking_forget() -> None:
+    """Forget what syncs learned about Redis in this process: the breaker and the board's state
+    (tests, and a fresh start)."""
+    sync_redis_pause.clear()
+    _seen.ready = False
+
+
 def sync_track(*, player_id: int, clicks: int, now: float) -> int | None:
     """Record one sync in ONE Redis round trip: the player's total on the board and their
     activity; return the number of active players.
@@ -154,7 +187,7 @@ def sync_track(*, player_id: int, clicks: int, now: float) -> int | None:
         raise RedisSkipped("Redis failed moments ago")
     prune = b"1" if random.randrange(PRUNE_EVERY) == 0 else b"0"
     try:
-        active = _sync_track_call(
+        active, ready = _sync_track_call(
             url,
             [
                 b"%d" % clicks,
@@ -167,6 +200,7 @@ def sync_track(*, player_id: int, clicks: int, now: float) -> int | None:
             ],
         )
     except RedisError:
+        _seen.ready = False
         if sync_redis_pause.failed():
             logger.exception(
                 "Redis failed during a click sync; syncs go on from PostgreSQL alone and try "
@@ -174,6 +208,7 @@ def sync_track(*, player_id: int, clicks: int, now: float) -> int | None:
                 REDIS_RETRY_SECONDS,
             )
         raise
+    _seen.ready = ready == 1
     if sync_redis_pause.succeeded():
         logger.warning("Redis is back for click syncs")
     return int(active)

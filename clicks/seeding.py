@@ -207,6 +207,7 @@ def _player_values(player: _SeedPlayer) -> dict[str, Any]:
         "name_status": NameStatus.APPROVED if player.game_name else NameStatus.PENDING,
         "name_changed_at": player.created_at if player.game_name else None,
         "clicks": player.clicks,
+        "board_clicks": player.clicks,
         "last_seq": player.last_seq,
         "rejected_clicks": player.rejected,
         "last_rejected_at": player.last_rejected_at,

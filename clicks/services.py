@@ -6,6 +6,9 @@ Invariants every function here keeps (and `stats_recalculate` restores):
   (sum of the shards) == sum of all players' clicks;
 - the live board (Redis) gets each synced player's committed total after the commit, as an
   absolute score that only rises (`ZADD GT`), so one later sync heals a board that missed one.
+- a player's `board_clicks` (the SQL board's order) is written with `clicks` by every change
+  here except a sync that a ready live board tracks (not the player's first); the board keeper
+  copies those (`leaderboard.snapshot.board_order_refresh`), so the sync's UPDATE stays HOT.
 
 A sync needs PostgreSQL only: the per-player sync rate is checked inside the sync statement, and
 Redis (the live board, the activity count behind `sync_interval_ms`) is written after the commit,
@@ -27,7 +30,7 @@ from django.db.models import F, Sum
 from django.db.models.functions import Mod
 from redis.exceptions import RedisError
 
-from clicks.live import board_apply, sync_track
+from clicks.live import board_apply, board_tracks_syncs, sync_track
 from clicks.models import ClickDay, ClickReset
 from clicks.rules import (
     MAX_SYNC_INTERVAL_MS,
@@ -220,6 +223,7 @@ def _apply_postgresql(*, telegram_id: int, seq: int, count: int, now: float) -> 
         "tolerance": TOLERANCE,
         "rate_limit": rate.limit,
         "rate_period": rate.period,
+        "board_write": not board_tracks_syncs(),
     }
     row = sync_statement_run(params)
     if row is None:
@@ -321,6 +325,8 @@ def _apply_locked(*, telegram_id: int, seq: int, count: int, now: float) -> _Out
         }
         if decision.rejected:
             changes["last_rejected_at"] = now_at
+        if last_seq == 0 or not board_tracks_syncs():
+            changes["board_clicks"] = F("clicks") + decision.accepted
         Player.objects.filter(pk=player_id).update(**changes)
         _day_add(
             player_id=player_id,
@@ -373,7 +379,9 @@ def clicks_reset(*, player_id: int) -> int:
         removed = int(row[1])
         # Read after the lock: every sync of this player that committed is in ClickDay now.
         history = ClickDay.objects.filter(player_id=player_id).aggregate(total=Sum("clicks"))
-        Player.objects.filter(pk=player_id).update(clicks=F("clicks") - removed)
+        Player.objects.filter(pk=player_id).update(
+            clicks=F("clicks") - removed, board_clicks=F("clicks") - removed
+        )
         if removed:
             ClickTotalShard.objects.filter(shard=shard_for(player_id)).update(
                 clicks=F("clicks") - removed
@@ -475,7 +483,7 @@ def _recalculate_players(*, low: int, high: int, report: StatsReport) -> None:
             return
         for player_id, _, expected, day_rejected in fixes:
             Player.objects.filter(pk=player_id).update(
-                clicks=expected, rejected_clicks=day_rejected
+                clicks=expected, board_clicks=expected, rejected_clicks=day_rejected
             )
         board_changes = [(pid, expected - clicks) for pid, clicks, expected, _ in fixes]
         transaction.on_commit(lambda: board_apply(board_changes, reason="recalculate_stats"))

@@ -13,6 +13,12 @@ says how long to wait. The row also keeps the last batch's answer (`last_sync_ac
 `last_sync_rejected`), so a resend of that seq is answered what the first answer said.
 Table names come from the models; every value is a bound parameter.
 
+No column the sync changes is indexed, so its UPDATE is a HOT update (no index entry rewritten):
+the SQL board's order (`board_clicks`, the only indexed click column) is set to itself, an
+unchanged value, unless `board_write` asks for it (no ready live board tracks this sync; see
+`clicks.live.board_tracks_syncs`) or this is the player's first applied sync (`last_seq` 0: a
+new player is on the SQL board with their first clicks before the keeper's next copy).
+
 The statement runs as a server-side prepared statement on Django's own connection, so PostgreSQL
 plans it once per connection instead of on every sync (planning cost as much as executing), and
 without Django's per-request health check query: the sync is exactly one round trip. A dead
@@ -68,6 +74,8 @@ def _sync_statement() -> str:
 WITH synced AS (
     UPDATE {player} AS p SET
         clicks = p.clicks + {_ACCEPTED},
+        board_clicks = CASE WHEN %(board_write)s::boolean OR p.last_seq = 0
+            THEN p.clicks + {_ACCEPTED} ELSE p.board_clicks END,
         last_sync_accepted = {_ACCEPTED},
         last_sync_rejected = %(count)s::bigint - {_ACCEPTED},
         click_allowance = {_REFILLED} - {_ACCEPTED},

@@ -24,6 +24,11 @@ class OutagePause:
         """True while the pause after the latest failure lasts: skip the dependency."""
         return self.clock() < self._retry_at
 
+    @property
+    def failing(self) -> bool:
+        """True from a failure until the dependency answers again (the pause may be over)."""
+        return self._failing
+
     def failed(self) -> bool:
         """Start (or restart) the pause; True when this failure begins an outage."""
         with self._lock:

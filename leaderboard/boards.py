@@ -88,13 +88,19 @@ def _not_on_board(player_id: int) -> NotFound:
 
 
 class SqlBoard:
-    """The board read straight from the players table (index `player_board_idx`), exactly."""
+    """The board read from the players table's board order (`board_clicks`, `player_board_idx`).
+
+    Exact whenever the live board is not tracking syncs (no Redis, Redis failing: each sync then
+    writes its player's `board_clicks`); otherwise as fresh as the board keeper's last copy
+    (`leaderboard.snapshot.board_order_refresh`), which runs on every pass while the live board
+    is degraded. Clicks shown are the order's, so ranks and clicks always agree.
+    """
 
     def _visible(self) -> QuerySet[Player]:
         return Player.objects.visible()
 
     def _rank(self, clicks: int) -> int:
-        return self._visible().filter(clicks__gt=clicks).count() + 1
+        return self._visible().filter(board_clicks__gt=clicks).count() + 1
 
     def _total(self) -> int:
         return self._visible().count()
@@ -107,26 +113,36 @@ class SqlBoard:
 
     def view(self, *, player_id: int) -> BoardView:
         visible = self._visible()
-        clicks = visible.filter(pk=player_id).values_list("clicks", flat=True).first()
+        clicks = visible.filter(pk=player_id).values_list("board_clicks", flat=True).first()
         if clicks is None:
             raise _not_on_board(player_id)
-        top_rows = visible.order_by("-clicks", "pk").values_list("pk", "clicks")[:TOP_SIZE]
+        top_rows = visible.order_by("-board_clicks", "pk").values_list("pk", "board_clicks")[
+            :TOP_SIZE
+        ]
         top = ranked_top(list(top_rows))
         in_top = next((entry for entry in top if entry.player_id == player_id), None)
         if in_top is not None:
             return BoardView(self._total(), top, in_top, None, None)
         me = Ranked(player_id, clicks, self._rank_below_top(clicks, top))
         # Two cheap index probes per side: a tie neighbour first, else the nearest other score.
-        fields = ("pk", "clicks")
+        fields = ("pk", "board_clicks")
         above_row = (
-            visible.filter(clicks=clicks, pk__lt=player_id).order_by("-pk").values_list(*fields)
+            visible.filter(board_clicks=clicks, pk__lt=player_id)
+            .order_by("-pk")
+            .values_list(*fields)
         ).first() or (
-            visible.filter(clicks__gt=clicks).order_by("clicks", "-pk").values_list(*fields)
+            visible.filter(board_clicks__gt=clicks)
+            .order_by("board_clicks", "-pk")
+            .values_list(*fields)
         ).first()
         below_row = (
-            visible.filter(clicks=clicks, pk__gt=player_id).order_by("pk").values_list(*fields)
+            visible.filter(board_clicks=clicks, pk__gt=player_id)
+            .order_by("pk")
+            .values_list(*fields)
         ).first() or (
-            visible.filter(clicks__lt=clicks).order_by("-clicks", "pk").values_list(*fields)
+            visible.filter(board_clicks__lt=clicks)
+            .order_by("-board_clicks", "pk")
+            .values_list(*fields)
         ).first()
         return BoardView(
             self._total(),
@@ -146,7 +162,7 @@ class SqlBoard:
         return Ranked(player_id, clicks, rank)
 
     def ranks(self, *, player_ids: list[int]) -> dict[int, Ranked]:
-        rows = self._visible().filter(pk__in=player_ids).values_list("pk", "clicks")
+        rows = self._visible().filter(pk__in=player_ids).values_list("pk", "board_clicks")
         rank_of: dict[int, int] = {}
         result = {}
         for player_id, clicks in rows:

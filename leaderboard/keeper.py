@@ -9,8 +9,9 @@ Each pass, bounded in work:
   players, and the next window of a scan over the board's members (entries of banned or deleted
   players). Mismatches are repaired with `rebuild.board_repair` (compare-and-set on quiet
   players) and counted;
-- the board snapshot (`snapshot.board_snapshot_refresh`) is refreshed every pass while the live
-  board is degraded or absent, and every `SNAPSHOT_HEALTHY_SECONDS` otherwise;
+- the fallback board's data (`snapshot.board_snapshot_refresh`: the board order copied from the
+  clicks, then the rank snapshot) is refreshed every pass while the live board is degraded or
+  absent, and every `SNAPSHOT_HEALTHY_SECONDS` otherwise;
 - the GlobalStats row is refreshed every `STATS_EVERY_SECONDS`.
 """
 
@@ -86,6 +87,7 @@ class KeeperPass:
         )
         if self.snapshot is not None:
             parts.append(
+                f"order copied={self.snapshot.order_copied} "
                 f"snapshot={self.snapshot.players} players/{self.snapshot.click_counts} counts "
                 f"in {self.snapshot.seconds:.2f}s"
             )

@@ -11,6 +11,7 @@ from leaderboard import live
 from leaderboard.models import GlobalStats
 from leaderboard.rebuild import BoardReport, board_rebuild
 from leaderboard.selectors import total_clicks
+from leaderboard.snapshot import board_snapshot_refresh
 from players.models import Player
 
 _LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
@@ -81,7 +82,8 @@ def leaderboard_recalculate(
     With Redis: see `leaderboard.rebuild.board_rebuild` (temporary key, atomic swap, safe under
     traffic); the report carries the drift the old board had. Without Redis the board is the
     players table itself: the report counts the visible players and nothing needs rebuilding.
-    Either way GlobalStats is recomputed unless `dry_run`. Idempotent.
+    Either way the fallback board's order and snapshot (`board_snapshot_refresh`) and GlobalStats
+    are recomputed unless `dry_run`. Idempotent.
     """
     say = progress or (lambda _message: None)
     client = live.redis_client()
@@ -94,6 +96,11 @@ def leaderboard_recalculate(
         report.seconds = time.monotonic() - started
         say(f"SQL backend: the board is the players table ({report.players} visible players)")
     if not dry_run:
+        fallback = board_snapshot_refresh()
+        say(
+            f"fallback board: order copied for {fallback.order_copied} players, snapshot of "
+            f"{fallback.players} players"
+        )
         stats = global_stats_refresh()
         say(f"global stats: {stats.total_clicks} clicks, {stats.total_users} players")
     return report

@@ -237,7 +237,8 @@ def player_unban(*, player_id: int, listings: PlayerListings) -> Player:
             raise NotFound(f"No player {player_id}.")
         if player.is_banned:
             player.is_banned = False
-            player.save(update_fields=["is_banned", "updated_at"])
+            player.board_clicks = player.clicks
+            player.save(update_fields=["is_banned", "board_clicks", "updated_at"])
             listings.player_shown(player_id=player_id, clicks=player.clicks)
     listings.player_committed(player_id=player_id)
     return player

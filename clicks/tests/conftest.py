@@ -11,7 +11,6 @@ from django.db.models import Sum
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from clicks import live
 from clicks.models import ClickDay
 from leaderboard.live import BOARD_KEY, member_for, redis_client
 from leaderboard.models import ClickTotalShard
@@ -31,18 +30,6 @@ def postgres_only(test: Callable) -> Callable:
 def redis_only(test: Callable) -> Callable:
     """Mark a test `redis` and skip it on the embedded local-memory cache."""
     return pytest.mark.redis(_needs_redis(test))
-
-
-def _redis_breaker_close() -> None:
-    live.sync_redis_pause.clear()
-
-
-@pytest.fixture(autouse=True)
-def redis_breaker_closed() -> Iterator[None]:
-    """Each test starts and ends with Redis not marked as failing for this process's syncs."""
-    _redis_breaker_close()
-    yield
-    _redis_breaker_close()
 
 
 @contextmanager

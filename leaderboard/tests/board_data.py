@@ -55,8 +55,13 @@ def shards_match_players(*, extra: int = 0) -> None:
 
 
 def add_clicks(player_id: int, clicks: int, *, client: Any = None) -> None:
-    """What a click sync does: the row and the shard in the database, then the board increment."""
-    Player.objects.filter(pk=player_id).update(clicks=F("clicks") + clicks)
+    """What a click sync does: the row and the shard in the database, then the board increment.
+
+    Without a live board (`client`) the sync writes the SQL board's order too, as the sync does
+    when the live board does not track it.
+    """
+    order = {} if client is not None else {"board_clicks": F("clicks") + clicks}
+    Player.objects.filter(pk=player_id).update(clicks=F("clicks") + clicks, **order)
     ClickTotalShard.objects.filter(shard=shard_for(player_id)).update(clicks=F("clicks") + clicks)
     if client is not None:
         pipe = client.pipeline(transaction=False)

@@ -12,6 +12,7 @@ from leaderboard.selectors import (
     leaderboard_for,
     ranks_for,
 )
+from leaderboard.snapshot import board_order_refresh
 from leaderboard.tests.board_data import (
     add_clicks,
     board_scores,
@@ -32,16 +33,20 @@ def test_flushed_redis_is_answered_from_sql_and_rebuilt_by_the_keeper(redis_clie
     players = [make_player(clicks=c) for c in (40, 30, 20, 10, 9, 8, 7)]
     build_board(redis_client)
     redis_client.flushdb()
-    # A sync right after the flush recreates a partial board by its write.
+    # A sync right after the flush recreates a partial board by its write. It left the SQL
+    # board's order alone (it learnt of the loss only from its own Redis call).
     add_clicks(players[6].pk, 5, client=redis_client)
     partial = board_scores(redis_client)
 
+    before_copy = leaderboard_for(player_id=players[6].pk)
+    board_order_refresh()  # what the keeper's next pass does first while the board is lost
     answer = leaderboard_for(player_id=players[6].pk)
 
+    assert before_copy["me"]["clicks"] == 7  # the order as last copied: at most a pass behind
     assert without_degraded_fields(answer) == reference_board(players[6].pk)
     assert answer["poll_interval_ms"] == DEGRADED_POLL_INTERVAL_MS
     assert not redis_client.exists(live.BOARD_READY_KEY)
-    assert board_scores(redis_client) == partial  # the read rebuilt nothing
+    assert board_scores(redis_client) == partial  # the reads rebuilt nothing
     assert board_status().rebuild_pending
 
     report = keeper_pass()
@@ -203,7 +208,9 @@ def test_player_whose_first_clicks_are_not_on_the_board_yet_is_answered_from_sql
     build_board(redis_client)
     clicker = make_player(clicks=0)
     redis_client.set(live.KNOWN_MAX_ID_KEY, clicker.pk)  # the keeper already saw this player
-    Player.objects.filter(pk=clicker.pk).update(clicks=8)  # board write still in flight
+    # The player's first sync committed (writing the SQL board's order too, as a first sync
+    # does); its board write is still in flight.
+    Player.objects.filter(pk=clicker.pk).update(clicks=8, board_clicks=8, last_seq=1)
 
     answer = leaderboard_for(player_id=clicker.pk, board=RedisBoard(redis_client))
 

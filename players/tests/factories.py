@@ -13,6 +13,9 @@ class PlayerFactory(factory.django.DjangoModelFactory):
     game_name = factory.Sequence(lambda n: f"player{n}")
     name_status = NameStatus.APPROVED
     first_name = factory.Faker("first_name")
+    clicks = 0
+    # The SQL board's order as the board keeper leaves it: in step with the clicks.
+    board_clicks = factory.SelfAttribute("clicks")
 
 
 class BlockedWordFactory(factory.django.DjangoModelFactory):
