@@ -84,7 +84,7 @@ bench-clicks: venv ## click sync benchmark on local PostgreSQL and Redis (docs/b
 	$(PY) benchmarks/clicks_sync.py
 
 bench-sync-costs: venv ## where a click sync's CPU goes, piece by piece (after bench-clicks; docs/benchmarks.md)
-	$(PY) benchmarks/sync_costs.py --board-index
+	$(PY) benchmarks/sync_costs.py
 
 bench-mixed: venv ## players syncing at the server's pace + board polls, 1M seeded (docs/benchmarks.md)
 	$(PY) benchmarks/mixed.py

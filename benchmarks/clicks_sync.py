@@ -6,6 +6,8 @@ Needs PostgreSQL and Redis on loopback and `wrk` (Debian package). Nothing leave
 every step is bounded. Steps:
 1. create the database `--database` if missing and migrate; empty the players (and their
    history), zero the total shards, empty Redis db `--redis-db`; `seed_players --count N`;
+   build the live board (`recalculate_leaderboard`), as the board keeper keeps it (with
+   `--keep`, only when the board is not ready);
 2. pick `--active` random seeded players and pre-sign real initData for each (bot token below);
 3. start gunicorn (sync workers by default: `-k sync -w 4`, DEBUG off) with
    `benchmarks.settings`, the app's settings plus the floor URL; the same server serves both
@@ -100,6 +102,9 @@ def prepare(args: argparse.Namespace) -> float:
     started = time.monotonic()
     manage(args, "seed_players", "--count", str(args.players), "--seed", "1")
     seeded = time.monotonic() - started
+    # A ready live board, as the board keeper keeps it in production: syncs it tracks leave the
+    # SQL board's order alone (HOT updates).
+    manage(args, "recalculate_leaderboard")
     sql(args, "VACUUM ANALYZE")
     return seeded
 
@@ -415,6 +420,9 @@ def main() -> None:
         print(f"seeding {args.players:,} players ...", flush=True)
         seeded = prepare(args)
         print(f"seeded in {seeded:.1f}s", flush=True)
+    elif redis_cli(args, "EXISTS", "lb:ready") != "1":
+        manage(args, "recalculate_leaderboard")
+        print("live board was not ready: rebuilt", flush=True)
     players = pick_players(args)
     floors: list[Run] = []
     threads = str(args.wrk_threads)

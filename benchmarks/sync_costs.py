@@ -1,6 +1,6 @@
 """Where a click sync's CPU goes, piece by piece, next to the floor's: in-process measurements.
 
-    .venv/bin/python benchmarks/sync_costs.py [--calls 2000] [--rounds 5] [--board-index]
+    .venv/bin/python benchmarks/sync_costs.py [--calls 2000] [--rounds 5]
 
 Runs after `benchmarks/clicks_sync.py` (it reuses that benchmark's seeded database
 `clickgame_clicks` and Redis db 1, and the same settings: DEBUG off, `benchmarks.settings`).
@@ -13,9 +13,9 @@ process (`/proc/<backend pid>/stat`, 10 ms ticks, so read them as ±0.01 ms). Wh
 through Django's request handler in-process (middleware, URL routing, DRF, the view), without
 gunicorn and sockets, which cost both endpoints alike.
 
-`--board-index` also measures the sync statement with `player_board_idx` dropped (inside the
-benchmark database, re-created right after), to show what that index costs each sync: with it no
-player update is HOT.
+The sync statement is measured twice: as a ready live board tracks it (it leaves the SQL board's
+order alone: a HOT update) and as it runs while no ready live board tracks it (Redis away, the
+board being rebuilt: it writes `board_clicks`, so `player_board_idx` gets a new entry).
 """
 
 import argparse
@@ -26,6 +26,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -60,7 +61,6 @@ def main() -> None:
     parser.add_argument("--redis-db", type=int, default=1)
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--board-index", action="store_true")
     args = parser.parse_args()
     env = clicks_env(
         argparse.Namespace(database=args.database, redis_db=args.redis_db, sync_rate="")
@@ -177,22 +177,17 @@ def main() -> None:
         "initData check, a string seen before",
         lambda i: validate(fresh[i % 100], BOT_TOKEN, max_age=3600),
     )
-    measure("sync statement (one round trip)", sync_statement, backend=True)
+    measure("sync statement (one round trip), tracked: HOT", sync_statement, backend=True)
     measure("floor statement (one round trip)", floor_statement, backend=True)
     measure("Django's per-request health check (SELECT 1)", health_check, backend=True)
     measure("sync's Redis call (one EVALSHA)", redis_call)
     measure("a bare loopback round trip (PING on a raw socket)", bare_round_trip)
-    if args.board_index:
-        with connection.cursor() as cursor:
-            cursor.execute("DROP INDEX IF EXISTS player_board_idx")
-        try:
-            measure("sync statement without player_board_idx", sync_statement, backend=True)
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"CREATE INDEX player_board_idx ON {Player._meta.db_table} "
-                    "(clicks DESC, id) WHERE NOT is_banned"
-                )
+    with mock.patch.object(services, "board_tracks_syncs", return_value=False):
+        measure(
+            "sync statement writing the board order (no ready live board)",
+            sync_statement,
+            backend=True,
+        )
 
     print(f"\nCPU per call, best of {args.rounds} x {args.calls} calls:\n")
     print("| piece | this process µs | PostgreSQL backend µs |")
