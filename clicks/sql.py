@@ -45,21 +45,18 @@ from players.models import Player
 
 # rules.refilled_allowance, on the locked row.
 _REFILLED = (
-    "LEAST(%(burst)s::float8, p.click_allowance"
-    " + %(rate)s::float8 * GREATEST(0::float8, %(now)s::float8 - p.click_allowance_at))"
+    "LEAST(%(burst)s, p.click_allowance"
+    " + %(rate)s * GREATEST(0::float8, %(now)s - p.click_allowance_at))"
 )
 # rules.apply_cap's accepted = min(count, max(0, floor(refilled + tolerance))).
-_ACCEPTED = (
-    f"LEAST(%(count)s::bigint,"
-    f" GREATEST(0::float8, FLOOR({_REFILLED} + %(tolerance)s::float8))::bigint)"
-)
+_ACCEPTED = f"LEAST(%(count)s, GREATEST(0::float8, FLOOR({_REFILLED} + %(tolerance)s))::bigint)"
 # rules.sync_window: the player's rate window is still open at `now`.
-_WINDOW_OPEN = "(%(now)s::float8 - p.sync_window_at < %(rate_period)s::float8)"
+_WINDOW_OPEN = "(%(now)s - p.sync_window_at < %(rate_period)s)"
 # rules.sync_window's retry_after for a refused sync (0 when the window has room).
 _RETRY_AFTER = (
-    f"CASE WHEN {_WINDOW_OPEN} AND p.sync_window_syncs >= %(rate_limit)s::integer"
-    f" THEN LEAST(%(rate_period)s::float8,"
-    f" p.sync_window_at + %(rate_period)s::float8 - %(now)s::float8)"
+    f"CASE WHEN {_WINDOW_OPEN} AND p.sync_window_syncs >= %(rate_limit)s"
+    f" THEN LEAST(%(rate_period)s,"
+    f" p.sync_window_at + %(rate_period)s - %(now)s)"
     f" ELSE 0::float8 END"
 )
 
@@ -74,28 +71,28 @@ def _sync_statement() -> str:
 WITH synced AS (
     UPDATE {player} AS p SET
         clicks = p.clicks + {_ACCEPTED},
-        board_clicks = CASE WHEN %(board_write)s::boolean OR p.last_seq = 0
+        board_clicks = CASE WHEN %(board_write)s OR p.last_seq = 0
             THEN p.clicks + {_ACCEPTED} ELSE p.board_clicks END,
         last_sync_accepted = {_ACCEPTED},
-        last_sync_rejected = %(count)s::bigint - {_ACCEPTED},
+        last_sync_rejected = %(count)s - {_ACCEPTED},
         click_allowance = {_REFILLED} - {_ACCEPTED},
-        click_allowance_at = GREATEST(p.click_allowance_at, %(now)s::float8),
-        rejected_clicks = p.rejected_clicks + (%(count)s::bigint - {_ACCEPTED}),
-        last_rejected_at = CASE WHEN {_ACCEPTED} < %(count)s::bigint
-            THEN %(now_at)s::timestamptz ELSE p.last_rejected_at END,
-        last_seq = %(seq)s::bigint,
-        last_seen_at = %(now_at)s::timestamptz,
-        sync_window_at = CASE WHEN {_WINDOW_OPEN} THEN p.sync_window_at ELSE %(now)s::float8 END,
+        click_allowance_at = GREATEST(p.click_allowance_at, %(now)s),
+        rejected_clicks = p.rejected_clicks + (%(count)s - {_ACCEPTED}),
+        last_rejected_at = CASE WHEN {_ACCEPTED} < %(count)s
+            THEN %(now_at)s ELSE p.last_rejected_at END,
+        last_seq = %(seq)s,
+        last_seen_at = %(now_at)s,
+        sync_window_at = CASE WHEN {_WINDOW_OPEN} THEN p.sync_window_at ELSE %(now)s END,
         sync_window_syncs = CASE WHEN {_WINDOW_OPEN} THEN p.sync_window_syncs + 1 ELSE 1 END
-    WHERE p.telegram_id = %(telegram_id)s::bigint
+    WHERE p.telegram_id = %(telegram_id)s
         AND NOT p.is_banned
-        AND p.last_seq < %(seq)s::bigint
-        AND (NOT {_WINDOW_OPEN} OR p.sync_window_syncs < %(rate_limit)s::integer)
+        AND p.last_seq < %(seq)s
+        AND (NOT {_WINDOW_OPEN} OR p.sync_window_syncs < %(rate_limit)s)
     RETURNING p.id, p.clicks, p.last_seq, p.last_sync_accepted, p.last_sync_rejected
 ),
 day AS (
     INSERT INTO {day} AS d (player_id, day, clicks, rejected, syncs)
-    SELECT s.id, %(day)s::date, s.last_sync_accepted, s.last_sync_rejected, 1
+    SELECT s.id, %(day)s, s.last_sync_accepted, s.last_sync_rejected, 1
     FROM synced AS s
     ON CONFLICT (player_id, day) DO UPDATE SET
         clicks = d.clicks + EXCLUDED.clicks,
@@ -112,27 +109,41 @@ SELECT s.id, s.clicks, s.last_seq, s.last_sync_accepted, s.last_sync_rejected, F
 FROM synced AS s
 UNION ALL
 SELECT p.id, p.clicks, p.last_seq,
-    CASE WHEN p.last_seq = %(seq)s::bigint THEN p.last_sync_accepted ELSE 0 END,
-    CASE WHEN p.last_seq = %(seq)s::bigint THEN p.last_sync_rejected ELSE 0 END,
+    CASE WHEN p.last_seq = %(seq)s THEN p.last_sync_accepted ELSE 0 END,
+    CASE WHEN p.last_seq = %(seq)s THEN p.last_sync_rejected ELSE 0 END,
     p.is_banned, FALSE,
     (SELECT COALESCE(SUM(clicks), 0)::bigint FROM {shard}),
-    CASE WHEN p.last_seq < %(seq)s::bigint THEN {_RETRY_AFTER} ELSE 0::float8 END
+    CASE WHEN p.last_seq < %(seq)s THEN {_RETRY_AFTER} ELSE 0::float8 END
 FROM {player} AS p
-WHERE p.telegram_id = %(telegram_id)s::bigint AND NOT EXISTS (SELECT 1 FROM synced)
+WHERE p.telegram_id = %(telegram_id)s AND NOT EXISTS (SELECT 1 FROM synced)
 """  # noqa: S608
 
 
-SYNC_STATEMENT = _sync_statement()
+# Sent as bytes, whitespace collapsed: psycopg converts a query's `%(name)s` placeholders on
+# every execute and caches the conversion only for queries of at most 4 KB
+# (`psycopg._queries.MAX_CACHED_STATEMENT_LENGTH`); converting this one cost more CPU than
+# the rest of the sync's Python. Its placeholders carry no casts for the same reason: each
+# parameter's type is the one it is bound with (`_FLOAT_PARAMETERS`, ints as int8).
+SYNC_STATEMENT = " ".join(_sync_statement().split()).encode()
+# Parameters bound as float8, even when given as ints; every other int is bound as int8.
+_FLOAT_PARAMETERS = frozenset({"now", "rate", "burst", "tolerance", "rate_period"})
 # Executions after which psycopg would prepare a query by itself: never, in practice.
 _NO_AUTOMATIC_PREPARE = 2**62
+
+
+def _bound(key: str, value: Any) -> Any:
+    if key in _FLOAT_PARAMETERS:
+        return float(value)
+    return Int8(value) if type(value) is int else value
 
 
 def sync_statement_run(params: Mapping[str, Any]) -> tuple[Any, ...] | None:
     """Run the sync statement; its one row, or None when the player does not exist.
 
-    Integers are sent as int8 so every call matches the same prepared statement.
+    Every parameter is bound with one fixed type (int8, float8, boolean, date, timestamptz),
+    so every call matches the same prepared statement.
     """
-    bound = {key: Int8(value) if type(value) is int else value for key, value in params.items()}
+    bound = {key: _bound(key, value) for key, value in params.items()}
     connection.ensure_connection()
     raw = connection.connection
     if raw.prepare_threshold is None:
