@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clicks.services import MAX_SEQ, clicks_sync
+from core.negotiation import SingleRendererNegotiation
 from core.openapi import error_responses
 from telegram_auth.signin import request_telegram_id
 
@@ -82,8 +83,9 @@ class ClickSyncOutputSerializer(serializers.Serializer):
 
 
 class ClickSyncApi(APIView):
-    # The hot path of the game: JSON only, no browsable-API negotiation.
+    # The hot path of the game: JSON only, whatever Accept says (no negotiation to pay for).
     renderer_classes = [JSONRenderer]
+    content_negotiation_class = SingleRendererNegotiation
 
     @extend_schema(
         operation_id="clicks_sync",

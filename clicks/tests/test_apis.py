@@ -91,6 +91,17 @@ def test_first_sync_creates_the_player_and_counts_the_batch(client_for) -> None:
     assert set(body) == set(ClickSyncOutputSerializer().fields)  # as documented
 
 
+@pytest.mark.parametrize("accept", ["text/html", "application/xml", "*/*", "application/json"])
+def test_the_sync_answers_json_whatever_accept_asks(client, player, accept) -> None:
+    response = client.post(URL, {"seq": 4, "count": 2}, format="json", HTTP_ACCEPT=accept)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["clicks"] == 12
+    player.refresh_from_db()
+    assert player.clicks == 12
+
+
 def test_resent_seq_is_not_counted_twice(client, player) -> None:
     before = snapshot(player)
     status, body = sync(client, {"seq": 3, "count": 10})
