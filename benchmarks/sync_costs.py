@@ -124,7 +124,7 @@ def main() -> None:
         seqs[player_id] += 1
         now = time.time()
         outcome = services._apply_postgresql(
-            telegram_id=telegram_id, seq=seqs[player_id], count=1, now=now
+            telegram_id=telegram_id, seq=seqs[player_id], count=1, batch=seqs[player_id], now=now
         )
         assert outcome is not None and outcome.applied
 

@@ -54,15 +54,23 @@ logger = logging.getLogger(__name__)
 
 # The largest seq a client may send: PostgreSQL bigint.
 MAX_SEQ = 2**63 - 1
+# The largest batch id a client may send: the largest integer a JavaScript number (or a JSON
+# number parsed as a double) holds exactly, so every client can make and keep one.
+MAX_BATCH_ID = 2**53 - 1
 
 
 @dataclass(frozen=True)
 class SyncResult:
-    """The answer to one sync; `seq` is the last applied seq, `clicks` the player's total."""
+    """The answer to one sync; `seq` is the last applied seq, `clicks` the player's total.
+
+    `same_batch`: a duplicate of the last applied seq that carried the batch id that seq was
+    applied with; the client's own batch, counted before (its answer was lost).
+    """
 
     accepted: int
     rejected: int
     duplicate: bool
+    same_batch: bool
     seq: int
     clicks: int
     total_clicks: int
@@ -74,6 +82,7 @@ class SyncResult:
             "accepted": self.accepted,
             "rejected": self.rejected,
             "duplicate": self.duplicate,
+            "same_batch": self.same_batch,
             "seq": self.seq,
             "clicks": self.clicks,
             "total_clicks": self.total_clicks,
@@ -86,7 +95,8 @@ class _Outcome:
     """What the database did with a sync (or found, when it applied nothing).
 
     `accepted`/`rejected` are the answer of `last_seq` when the sync's seq is that seq (applied
-    now or before), else 0; `retry_after` > 0 means the sync rate refused it.
+    now or before), else 0; `retry_after` > 0 means the sync rate refused it; `same_batch` means
+    it applied nothing because that seq was applied before with this very batch id.
     """
 
     player_id: int
@@ -98,6 +108,7 @@ class _Outcome:
     applied: bool
     total_clicks: int
     retry_after: float = 0.0
+    same_batch: bool = False
 
 
 def click_cap() -> ClickCap:
@@ -117,7 +128,7 @@ def _parsed_rate(rate: str) -> SyncRate:
     return SyncRate.parse(rate)
 
 
-def _check_batch(*, seq: int, count: int) -> None:
+def _check_batch(*, seq: int, count: int, batch: int) -> None:
     if type(seq) is not int or not 1 <= seq <= MAX_SEQ:
         raise InvalidInput(f"seq must be an integer from 1 to {MAX_SEQ}.", code="invalid_seq")
     if type(count) is not int or not 0 <= count <= settings.MAX_CLICKS_PER_SYNC:
@@ -125,6 +136,16 @@ def _check_batch(*, seq: int, count: int) -> None:
             f"count must be an integer from 0 to {settings.MAX_CLICKS_PER_SYNC}.",
             code="invalid_count",
         )
+    if type(batch) is not int or not 0 <= batch <= MAX_BATCH_ID:
+        raise InvalidInput(
+            f"batch must be an integer from 1 to {MAX_BATCH_ID}, or 0 for none.",
+            code="invalid_batch",
+        )
+
+
+def _same_batch(*, last_seq: int, last_batch: int, seq: int, batch: int) -> bool:
+    """True when a sync that applied nothing is the very batch applied as the last seq."""
+    return last_seq == seq and batch != 0 and last_batch == batch
 
 
 def clicks_sync(
@@ -132,6 +153,7 @@ def clicks_sync(
     telegram_id: int,
     seq: int,
     count: int,
+    batch: int = 0,
     now: float | None = None,
     first_name: str = "",
     username: str = "",
@@ -146,6 +168,11 @@ def clicks_sync(
     (with the given profile). Call it outside a transaction: the live board is updated right
     after the database commit.
 
+    `batch` is the client's random id of this batch, the same on every resend of it (0: the
+    client sent none). It is kept with the last applied seq, so a duplicate of that seq with
+    that id is answered `same_batch`: the client's own batch, counted before, where a different
+    id (or none) may be another device's batch that took the seq.
+
     Redis is not needed: if it fails (or failed moments ago) the clicks are applied and the
     answer is normal, except `sync_interval_ms` is the maximum (the server is degraded, so
     clients slow down); the player's board entry is healed by their next sync with Redis back.
@@ -153,10 +180,10 @@ def clicks_sync(
     Raises InvalidInput, Forbidden(code="banned"), RateLimited (over CLICK_SYNC_RATE; nothing
     applied), ServiceUnavailable (database down).
     """
-    _check_batch(seq=seq, count=count)
+    _check_batch(seq=seq, count=count, batch=batch)
     now = time.time() if now is None else now
     try:
-        outcome = _apply(telegram_id=telegram_id, seq=seq, count=count, now=now)
+        outcome = _apply(telegram_id=telegram_id, seq=seq, count=count, batch=batch, now=now)
         if outcome is None:
             player_sign_in(
                 telegram_id=telegram_id,
@@ -164,7 +191,7 @@ def clicks_sync(
                 username=username,
                 language_code=language_code,
             )
-            outcome = _apply(telegram_id=telegram_id, seq=seq, count=count, now=now)
+            outcome = _apply(telegram_id=telegram_id, seq=seq, count=count, batch=batch, now=now)
     except (OperationalError, InterfaceError) as exc:
         raise ServiceUnavailable() from exc
     if outcome is None:
@@ -193,6 +220,7 @@ def clicks_sync(
         accepted=outcome.accepted,
         rejected=outcome.rejected,
         duplicate=not outcome.applied,
+        same_batch=outcome.same_batch,
         seq=outcome.last_seq,
         clicks=outcome.clicks,
         total_clicks=outcome.total_clicks,
@@ -200,14 +228,18 @@ def clicks_sync(
     )
 
 
-def _apply(*, telegram_id: int, seq: int, count: int, now: float) -> _Outcome | None:
+def _apply(*, telegram_id: int, seq: int, count: int, batch: int, now: float) -> _Outcome | None:
     """Apply the batch in the database; None when the player does not exist."""
     if connection.vendor == "postgresql":
-        return _apply_postgresql(telegram_id=telegram_id, seq=seq, count=count, now=now)
-    return _apply_locked(telegram_id=telegram_id, seq=seq, count=count, now=now)
+        return _apply_postgresql(
+            telegram_id=telegram_id, seq=seq, count=count, batch=batch, now=now
+        )
+    return _apply_locked(telegram_id=telegram_id, seq=seq, count=count, batch=batch, now=now)
 
 
-def _apply_postgresql(*, telegram_id: int, seq: int, count: int, now: float) -> _Outcome | None:
+def _apply_postgresql(
+    *, telegram_id: int, seq: int, count: int, batch: int, now: float
+) -> _Outcome | None:
     cap = click_cap()
     rate = sync_rate()
     now_at = datetime.fromtimestamp(now, tz=UTC)
@@ -215,6 +247,7 @@ def _apply_postgresql(*, telegram_id: int, seq: int, count: int, now: float) -> 
         "telegram_id": telegram_id,
         "seq": seq,
         "count": count,
+        "batch": batch,
         "now": now,
         "now_at": now_at,
         "day": now_at.date(),
@@ -234,27 +267,45 @@ def _apply_postgresql(*, telegram_id: int, seq: int, count: int, now: float) -> 
             return outcome
         # A concurrent sync with this seq committed after this statement's snapshot was taken
         # (it held the row lock we waited for): read the row it left behind.
-        return _read_current(telegram_id=telegram_id, seq=seq)
+        return _read_current(telegram_id=telegram_id, seq=seq, batch=batch)
     return outcome
 
 
-def _read_current(*, telegram_id: int, seq: int) -> _Outcome | None:
+def _read_current(*, telegram_id: int, seq: int, batch: int) -> _Outcome | None:
     row = (
         Player.objects.filter(telegram_id=telegram_id)
         .values_list(
-            "id", "clicks", "last_seq", "last_sync_accepted", "last_sync_rejected", "is_banned"
+            "id",
+            "clicks",
+            "last_seq",
+            "last_sync_accepted",
+            "last_sync_rejected",
+            "last_sync_batch",
+            "is_banned",
         )
         .first()
     )
     if row is None:
         return None
-    player_id, clicks, last_seq, accepted, rejected, banned = row
+    player_id, clicks, last_seq, accepted, rejected, last_batch, banned = row
     if last_seq != seq:
         accepted = rejected = 0
-    return _Outcome(player_id, clicks, last_seq, accepted, rejected, banned, False, total_clicks())
+    return _Outcome(
+        player_id,
+        clicks,
+        last_seq,
+        accepted,
+        rejected,
+        banned,
+        False,
+        total_clicks(),
+        same_batch=_same_batch(last_seq=last_seq, last_batch=last_batch, seq=seq, batch=batch),
+    )
 
 
-def _apply_locked(*, telegram_id: int, seq: int, count: int, now: float) -> _Outcome | None:
+def _apply_locked(
+    *, telegram_id: int, seq: int, count: int, batch: int, now: float
+) -> _Outcome | None:
     """The same sync as ordinary statements under the player's row lock.
 
     On SQLite the transaction is IMMEDIATE (settings), so writers are serialised from BEGIN.
@@ -270,6 +321,7 @@ def _apply_locked(*, telegram_id: int, seq: int, count: int, now: float) -> _Out
                 "last_seq",
                 "last_sync_accepted",
                 "last_sync_rejected",
+                "last_sync_batch",
                 "is_banned",
                 "click_allowance",
                 "click_allowance_at",
@@ -280,8 +332,8 @@ def _apply_locked(*, telegram_id: int, seq: int, count: int, now: float) -> _Out
         )
         if row is None:
             return None
-        player_id, clicks, last_seq, last_accepted, last_rejected, banned, *bucket = row
-        allowance, allowance_at, window_at, window_syncs = bucket
+        player_id, clicks, last_seq, last_accepted, last_rejected, last_batch, *rest = row
+        banned, allowance, allowance_at, window_at, window_syncs = rest
         if banned or last_seq >= seq:
             if last_seq != seq:
                 last_accepted = last_rejected = 0
@@ -294,6 +346,9 @@ def _apply_locked(*, telegram_id: int, seq: int, count: int, now: float) -> _Out
                 banned,
                 False,
                 total_clicks(),
+                same_batch=_same_batch(
+                    last_seq=last_seq, last_batch=last_batch, seq=seq, batch=batch
+                ),
             )
         window = sync_window(sync_rate(), window_at=window_at, window_syncs=window_syncs, now=now)
         if not window.allowed:
@@ -321,6 +376,7 @@ def _apply_locked(*, telegram_id: int, seq: int, count: int, now: float) -> _Out
             "click_allowance_at": decision.allowance_at,
             "rejected_clicks": F("rejected_clicks") + decision.rejected,
             "last_seq": seq,
+            "last_sync_batch": batch,
             "last_seen_at": now_at,
         }
         if decision.rejected:

@@ -10,7 +10,9 @@ The formulas are those of `clicks.rules.apply_cap` and `clicks.rules.sync_window
 precision like Python's. The per-player sync rate lives in the same row, so the limit costs no
 round trip and needs no Redis; a sync over it changes nothing (like a duplicate) and its row
 says how long to wait. The row also keeps the last batch's answer (`last_sync_accepted`,
-`last_sync_rejected`), so a resend of that seq is answered what the first answer said.
+`last_sync_rejected`), so a resend of that seq is answered what the first answer said, and the
+client's id of that batch (`last_sync_batch`), so the answer can say whether a resend of that
+seq is the very batch applied (`same_batch`) or another one that came too late for the seq.
 Table names come from the models; every value is a bound parameter.
 
 No column the sync changes is indexed, so its UPDATE is a HOT update (no index entry rewritten):
@@ -81,6 +83,7 @@ WITH synced AS (
         last_rejected_at = CASE WHEN {_ACCEPTED} < %(count)s
             THEN %(now_at)s ELSE p.last_rejected_at END,
         last_seq = %(seq)s,
+        last_sync_batch = %(batch)s,
         last_seen_at = %(now_at)s,
         sync_window_at = CASE WHEN {_WINDOW_OPEN} THEN p.sync_window_at ELSE %(now)s END,
         sync_window_syncs = CASE WHEN {_WINDOW_OPEN} THEN p.sync_window_syncs + 1 ELSE 1 END
@@ -105,7 +108,8 @@ shard AS (
     WHERE t.shard = s.id %% {TOTAL_CLICK_SHARDS} AND s.last_sync_accepted > 0
 )
 SELECT s.id, s.clicks, s.last_seq, s.last_sync_accepted, s.last_sync_rejected, FALSE, TRUE,
-    (SELECT COALESCE(SUM(clicks), 0)::bigint FROM {shard}) + s.last_sync_accepted, 0::float8
+    (SELECT COALESCE(SUM(clicks), 0)::bigint FROM {shard}) + s.last_sync_accepted, 0::float8,
+    FALSE
 FROM synced AS s
 UNION ALL
 SELECT p.id, p.clicks, p.last_seq,
@@ -113,7 +117,8 @@ SELECT p.id, p.clicks, p.last_seq,
     CASE WHEN p.last_seq = %(seq)s THEN p.last_sync_rejected ELSE 0 END,
     p.is_banned, FALSE,
     (SELECT COALESCE(SUM(clicks), 0)::bigint FROM {shard}),
-    CASE WHEN p.last_seq < %(seq)s THEN {_RETRY_AFTER} ELSE 0::float8 END
+    CASE WHEN p.last_seq < %(seq)s THEN {_RETRY_AFTER} ELSE 0::float8 END,
+    p.last_seq = %(seq)s AND %(batch)s <> 0 AND p.last_sync_batch = %(batch)s
 FROM {player} AS p
 WHERE p.telegram_id = %(telegram_id)s AND NOT EXISTS (SELECT 1 FROM synced)
 """  # noqa: S608

@@ -61,6 +61,9 @@ class Player(models.Model):
     last_sync_accepted = models.IntegerField(default=0)
     # The rest of the last applied batch's answer, replayed when that seq is sent again.
     last_sync_rejected = models.IntegerField(default=0)
+    # The id the client gave the last applied batch (`batch`, 0 when it sent none): a resend of
+    # that seq with the same id is that very batch, not another device's under the same seq.
+    last_sync_batch = models.BigIntegerField(default=0)
     # Per-player sync rate (CLICK_SYNC_RATE), kept in the row the sync updates anyway: unix
     # seconds when the current window opened and the syncs counted in it.
     sync_window_at = models.FloatField(default=0.0)

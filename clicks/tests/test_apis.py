@@ -51,6 +51,7 @@ def snapshot(player: Player) -> tuple:
     return (
         player.clicks,
         player.last_seq,
+        player.last_sync_batch,
         player.rejected_clicks,
         player.click_allowance,
         player.click_allowance_at,
@@ -82,6 +83,7 @@ def test_first_sync_creates_the_player_and_counts_the_batch(client_for) -> None:
         "accepted": 7,
         "rejected": 0,
         "duplicate": False,
+        "same_batch": False,
         "seq": 1,
         "clicks": 7,
         "total_clicks": 7,
@@ -128,6 +130,59 @@ def test_a_resend_whose_answer_was_lost_gets_the_original_answer(client_for) -> 
     assert status == 200
     assert again == {**first, "duplicate": True}
     assert snapshot(player) == before
+
+
+def test_a_batch_applied_before_and_resent_is_answered_as_that_same_batch(client, player):
+    status, first = sync(client, {"seq": 4, "count": 5, "batch": 2**53 - 1})
+    assert (status, first["duplicate"], first["same_batch"], first["clicks"]) == (
+        200,
+        False,
+        False,
+        15,
+    )
+    before = snapshot(player)
+    # The browser re-sent the request by itself; the page sees only this answer.
+    status, again = sync(client, {"seq": 4, "count": 5, "batch": 2**53 - 1})
+    assert status == 200
+    assert again == {**first, "duplicate": True, "same_batch": True}
+    assert snapshot(player) == before
+    assert player.last_sync_batch == 2**53 - 1
+
+
+def test_another_batch_under_an_applied_seq_is_a_duplicate_but_not_the_same_batch(
+    client, player
+) -> None:
+    assert sync(client, {"seq": 4, "count": 5, "batch": 71})[0] == 200
+    before = snapshot(player)
+    # Another device numbered its batch 4 too: it is not counted, and not taken for this one.
+    status, body = sync(client, {"seq": 4, "count": 2, "batch": 72})
+    assert (status, body["duplicate"], body["same_batch"], body["clicks"]) == (200, True, False, 15)
+    assert snapshot(player) == before
+
+
+@pytest.mark.parametrize(
+    ("applied_with", "resent_with"), [({}, {}), ({}, {"batch": 9}), ({"batch": 9}, {})]
+)
+def test_a_resend_is_the_same_batch_only_when_both_carried_its_id(
+    client, player, applied_with, resent_with
+) -> None:
+    assert sync(client, {"seq": 4, "count": 5, **applied_with})[0] == 200
+    before = snapshot(player)
+    status, body = sync(client, {"seq": 4, "count": 5, **resent_with})
+    assert (status, body["duplicate"], body["same_batch"], body["accepted"]) == (
+        200,
+        True,
+        False,
+        5,
+    )
+    assert snapshot(player) == before
+
+
+def test_an_older_seq_is_never_the_same_batch(client, player) -> None:
+    assert sync(client, {"seq": 4, "count": 5, "batch": 33})[0] == 200
+    assert sync(client, {"seq": 5, "count": 1, "batch": 34})[0] == 200
+    status, body = sync(client, {"seq": 4, "count": 5, "batch": 33})
+    assert (status, body["duplicate"], body["same_batch"], body["seq"]) == (200, True, False, 5)
 
 
 def test_an_older_seq_is_a_duplicate_with_the_current_totals(client, player) -> None:
@@ -211,6 +266,15 @@ def test_a_staff_session_without_telegram_identity_is_not_a_player() -> None:
         ({}, "required"),
         ({"seq": [4], "count": 5}, "invalid"),
         ({"seq": 4, "count": {"n": 5}}, "invalid"),
+        ({"seq": 4, "count": 5, "batch": 0}, "min_value"),
+        ({"seq": 4, "count": 5, "batch": -7}, "min_value"),
+        ({"seq": 4, "count": 5, "batch": 2**53}, "max_value"),
+        ({"seq": 4, "count": 5, "batch": 2**63}, "max_value"),
+        ({"seq": 4, "count": 5, "batch": None}, "null"),
+        ({"seq": 4, "count": 5, "batch": True}, "invalid"),
+        ({"seq": 4, "count": 5, "batch": 7.0}, "invalid"),
+        ({"seq": 4, "count": 5, "batch": "7"}, "invalid"),
+        ({"seq": 4, "count": 5, "batch": [7]}, "invalid"),
         ([4, 5], "invalid"),
         ("4,5", "invalid"),
         (17, "invalid"),
@@ -224,13 +288,20 @@ def test_invalid_input_is_400_with_a_code_and_nothing_is_applied(client, player,
     assert snapshot(player) == before
 
 
+def test_a_bad_batch_id_is_named_in_the_error(client, player) -> None:
+    status, answer = sync(client, {"seq": 4, "count": 5, "batch": 2**53})
+    assert (status, answer["error"]) == (400, "max_value")
+    assert answer["detail"].startswith("batch: ")
+    assert set(answer["fields"]) == {"batch"}
+
+
 _json_values = st.recursive(
     st.none()
     | st.booleans()
     | st.floats(allow_nan=False)
     | st.text(max_size=4)
     | st.integers(min_value=-(2**64), max_value=2**64)
-    | st.sampled_from([0, 1, 2, 1000, 1001, 2**63 - 1, 2**63]),
+    | st.sampled_from([0, 1, 2, 1000, 1001, 2**53 - 1, 2**53, 2**63 - 1, 2**63]),
     lambda children: (
         st.lists(children, max_size=2) | st.dictionaries(st.text(max_size=3), children)
     ),
@@ -238,7 +309,13 @@ _json_values = st.recursive(
 )
 _bodies = (
     st.fixed_dictionaries(
-        {}, optional={"seq": _json_values, "count": _json_values, "x": _json_values}
+        {},
+        optional={
+            "seq": _json_values,
+            "count": _json_values,
+            "batch": _json_values,
+            "x": _json_values,
+        },
     )
     | _json_values
 )
@@ -249,8 +326,8 @@ _bodies = (
 def test_the_quick_batch_reader_accepts_exactly_what_the_serializer_accepts(body) -> None:
     serializer = ClickSyncInputSerializer(data=body)
     if serializer.is_valid():
-        expected = (serializer.validated_data["seq"], serializer.validated_data["count"])
-        assert batch_of(body) == expected
+        valid = serializer.validated_data
+        assert batch_of(body) == (valid["seq"], valid["count"], valid.get("batch", 0))
     else:
         with pytest.raises(ValidationError) as refused:
             batch_of(body)
@@ -261,7 +338,8 @@ def test_the_answer_renders_every_field_of_the_sync_result() -> None:
     result = SyncResult(
         accepted=4,
         rejected=1,
-        duplicate=False,
+        duplicate=True,
+        same_batch=True,
         seq=9,
         clicks=40,
         total_clicks=400,
@@ -448,3 +526,7 @@ def test_the_endpoint_is_documented_in_the_openapi_schema(api_client) -> None:
     assert {"200", "400", "403", "429", "503"} <= set(operation["responses"])
     request_schema = schema["components"]["schemas"]["ClickSyncInputRequest"]
     assert set(request_schema["required"]) == {"seq", "count"}
+    batch = request_schema["properties"]["batch"]
+    assert (batch["type"], batch["minimum"], batch["maximum"]) == ("integer", 1, 2**53 - 1)
+    answer = schema["components"]["schemas"]["ClickSyncOutput"]
+    assert "same_batch" in answer["required"]

@@ -58,6 +58,11 @@ def batch_count(telegram_id: int, seq: int) -> int:
     return (telegram_id * 31 + seq * 17) % 45
 
 
+def batch_id(telegram_id: int, seq: int) -> int:
+    """The id a client gives batch `seq`: the same on every retry of that seq."""
+    return (telegram_id * 7919 + seq) % (2**53 - 1) + 1
+
+
 @postgres_only
 @pytest.mark.usefixtures("unlimited_sync_rate")
 def test_concurrent_syncs_with_retries_and_duplicates_count_each_batch_once() -> None:
@@ -81,7 +86,12 @@ def test_concurrent_syncs_with_retries_and_duplicates_count_each_batch_once() ->
                 count = batch_count(telegram_id, seq)
                 attempts = 2 if rng.random() < 0.15 else 1  # an eager client resends at once
                 for _ in range(attempts):
-                    result = clicks_sync(telegram_id=telegram_id, seq=seq, count=count)
+                    result = clicks_sync(
+                        telegram_id=telegram_id,
+                        seq=seq,
+                        count=count,
+                        batch=batch_id(telegram_id, seq),
+                    )
                     with lock:
                         results.append((telegram_id, seq, count, result))
         finally:
@@ -96,6 +106,7 @@ def test_concurrent_syncs_with_retries_and_duplicates_count_each_batch_once() ->
         if not result.duplicate:
             assert (telegram_id, seq) not in applied, "a seq was applied twice"
             assert result.accepted + result.rejected == count
+            assert not result.same_batch
             applied[telegram_id, seq] = result
     for telegram_id, seq, _, result in results:
         if result.duplicate:
@@ -104,6 +115,8 @@ def test_concurrent_syncs_with_retries_and_duplicates_count_each_batch_once() ->
             original = applied[telegram_id, seq] if result.seq == seq else None
             expected = (original.accepted, original.rejected) if original else (0, 0)
             assert (result.accepted, result.rejected) == expected
+            # Every send of a seq carried its one batch id: the last seq's resend is that batch.
+            assert result.same_batch == (result.seq == seq)
 
     accepted_by_player: dict[int, int] = defaultdict(int)
     for (telegram_id, _), result in applied.items():
@@ -135,7 +148,7 @@ def test_the_same_batch_sent_by_every_thread_at_once_applies_once() -> None:
     def resend(_: int) -> SyncResult:
         try:
             start.wait()
-            return clicks_sync(telegram_id=player.telegram_id, seq=1, count=25)
+            return clicks_sync(telegram_id=player.telegram_id, seq=1, count=25, batch=1234)
         finally:
             connection.close()
 
@@ -144,6 +157,8 @@ def test_the_same_batch_sent_by_every_thread_at_once_applies_once() -> None:
 
     assert sum(1 for outcome in outcomes if not outcome.duplicate) == 1
     assert all(outcome.seq == 1 for outcome in outcomes)
+    # Every resend is told it is the batch applied, also one whose snapshot missed the commit.
+    assert all(outcome.same_batch == outcome.duplicate for outcome in outcomes)
     # Duplicates answer with the totals of the applied batch, not a stale snapshot.
     assert all(outcome.clicks == 25 for outcome in outcomes)
     player.refresh_from_db()

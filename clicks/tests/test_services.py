@@ -65,6 +65,58 @@ class TestSync:
         player.refresh_from_db()
         assert player.last_seen_at == datetime.fromtimestamp(NOON, tz=UTC)
 
+    def test_the_same_batch_resent_is_answered_as_counted_and_counts_once(self) -> None:
+        player = PlayerFactory()
+        first = clicks_sync(telegram_id=player.telegram_id, seq=1, count=30, batch=5, now=NOON)
+        again = clicks_sync(telegram_id=player.telegram_id, seq=1, count=30, batch=5, now=NOON)
+        assert (first.duplicate, first.same_batch) == (False, False)
+        assert (again.duplicate, again.same_batch, again.accepted, again.clicks) == (
+            True,
+            True,
+            30,
+            30,
+        )
+        player.refresh_from_db()
+        assert (player.clicks, player.last_seq, player.last_sync_batch) == (30, 1, 5)
+        assert day_rows(player) == [(date(2026, 5, 1), 30, 0, 1)]
+        assert shard_total() == 30
+
+    @pytest.mark.parametrize(("applied", "resent"), [(5, 6), (5, 0), (0, 5), (0, 0)])
+    def test_a_duplicate_is_the_same_batch_only_with_the_id_it_was_applied_with(
+        self, applied, resent
+    ) -> None:
+        player = PlayerFactory()
+        clicks_sync(telegram_id=player.telegram_id, seq=1, count=30, batch=applied, now=NOON)
+        result = clicks_sync(
+            telegram_id=player.telegram_id, seq=1, count=4, batch=resent, now=NOON + 1
+        )
+        assert (result.duplicate, result.same_batch, result.clicks) == (True, False, 30)
+        player.refresh_from_db()
+        assert (player.clicks, player.last_sync_batch) == (30, applied)
+        assert day_rows(player) == [(date(2026, 5, 1), 30, 0, 1)]
+
+    def test_a_seq_older_than_the_last_is_never_the_same_batch(self) -> None:
+        player = PlayerFactory()
+        clicks_sync(telegram_id=player.telegram_id, seq=1, count=3, batch=5, now=NOON)
+        clicks_sync(telegram_id=player.telegram_id, seq=2, count=4, batch=6, now=NOON + 1)
+        result = clicks_sync(telegram_id=player.telegram_id, seq=1, count=3, batch=5, now=NOON)
+        assert (result.duplicate, result.same_batch, result.seq, result.accepted) == (
+            True,
+            False,
+            2,
+            0,
+        )
+
+    @pytest.mark.parametrize("batch", [-1, 2**53, 2**63, True, 1.0, "1", None])
+    def test_a_bad_batch_id_is_refused_and_nothing_changes(self, batch) -> None:
+        player = PlayerFactory(clicks=5, last_seq=1)
+        with pytest.raises(InvalidInput) as refused:
+            clicks_sync(telegram_id=player.telegram_id, seq=2, count=1, batch=batch, now=NOON)
+        assert refused.value.code == "invalid_batch"
+        player.refresh_from_db()
+        assert (player.clicks, player.last_seq, player.last_sync_batch) == (5, 1, 0)
+        assert not ClickDay.objects.exists()
+
     def test_rejected_clicks_are_counted_with_the_last_rejection_time(self) -> None:
         player = PlayerFactory()
         first = clicks_sync(telegram_id=player.telegram_id, seq=1, count=1000, now=NOON)
@@ -189,6 +241,19 @@ def test_a_failure_midway_rolls_the_whole_statement_back_on_postgresql() -> None
     assert (player.clicks, player.last_seq, player.last_seen_at) == (5, 1, None)
     assert not ClickDay.objects.exists()
     assert shard_total() == 0
+
+
+@postgres_only
+def test_a_batch_that_committed_after_the_statements_snapshot_is_still_the_same_batch() -> None:
+    player = PlayerFactory(clicks=4, last_seq=1)
+    clicks_sync(telegram_id=player.telegram_id, seq=2, count=3, batch=88, now=NOON)
+    # As a statement whose snapshot predates that commit sees the row: seq 2 not there yet.
+    stale = (player.pk, 4, 1, 0, 0, False, False, 0, 0.0, False)
+    with mock.patch("clicks.services.sync_statement_run", return_value=stale):
+        again = clicks_sync(telegram_id=player.telegram_id, seq=2, count=3, batch=88, now=NOON)
+        other = clicks_sync(telegram_id=player.telegram_id, seq=2, count=3, batch=89, now=NOON)
+    assert (again.duplicate, again.same_batch, again.accepted, again.clicks) == (True, True, 3, 7)
+    assert (other.duplicate, other.same_batch) == (True, False)
 
 
 @postgres_only

@@ -50,6 +50,8 @@ class SyncResult:
 	var rejected: int
 	## True when the server had applied this seq before (a re-send after a lost reply).
 	var duplicate: bool
+	## True when that seq was applied with this very batch (same batch id): its taps are counted.
+	var same_batch: bool
 	var seq: int
 	var clicks: int
 	var total_clicks: int
@@ -59,6 +61,7 @@ class SyncResult:
 		accepted = data["accepted"]
 		rejected = data["rejected"]
 		duplicate = data["duplicate"]
+		same_batch = data["same_batch"]
 		seq = data["seq"]
 		clicks = data["clicks"]
 		total_clicks = data["total_clicks"]
