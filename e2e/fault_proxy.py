@@ -34,11 +34,12 @@ PORT_RANGE = range(18500, 18600)
 
 @dataclass(frozen=True)
 class ClickRequest:
-    """One POST /api/clicks as the proxy saw it."""
+    """One POST /api/clicks as the proxy saw it; `batch` is 0 when the body had none."""
 
     seq: int
     count: int
     fault: str
+    batch: int = 0
 
 
 class FaultProxy:
@@ -150,9 +151,10 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             try:
                 batch = json.loads(body)
                 seq, count = int(batch["seq"]), int(batch["count"])
-            except (ValueError, KeyError, TypeError):
-                seq, count = -1, -1
-            proxy.record(ClickRequest(seq, count, fault))
+                batch_id = int(batch.get("batch", 0))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                seq, count, batch_id = -1, -1, -1
+            proxy.record(ClickRequest(seq, count, fault, batch_id))
             if fault == "503":
                 self._answer(503, {"error": "unavailable", "detail": "Later."}, proxy.retry_after)
             elif fault == "429":

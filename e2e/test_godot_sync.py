@@ -3,7 +3,7 @@ injects faults: timeouts, 503 and 429 with Retry-After, a 400, connections dropp
 after the server applied a batch, and a keepalive request that never gets an answer.
 
 Invariants: the server's total equals the taps exactly; a batch that may have been applied is
-only ever re-sent under its own seq; a seq always carries the same count.
+only ever re-sent under its own seq; a seq always carries the same count and the same batch id.
 """
 
 import itertools
@@ -39,13 +39,18 @@ def _tap(page: GodotPage, times: int) -> None:
 
 
 def _check_batches(requests: list[ClickRequest], taps: int) -> None:
-    counts: dict[int, set[int]] = {}
+    batches: dict[int, set[tuple[int, int]]] = {}
     for request in requests:
-        counts.setdefault(request.seq, set()).add(request.count)
-    assert {seq: sizes for seq, sizes in counts.items() if len(sizes) > 1} == {}
+        batches.setdefault(request.seq, set()).add((request.count, request.batch))
+    assert {seq: sent for seq, sent in batches.items() if len(sent) > 1} == {}
+    assert all(1 <= request.batch <= 2**53 - 1 for request in requests), requests
     for failed, following in itertools.pairwise(requests):
         if failed.fault in RETRIED_AS_IS:
-            assert (following.seq, following.count) == (failed.seq, failed.count), requests
+            assert (following.seq, following.count, following.batch) == (
+                failed.seq,
+                failed.count,
+                failed.batch,
+            ), requests
         if failed.fault == "400":
             assert following.seq > failed.seq, requests
     applied = {request.seq: request.count for request in requests if request.fault in APPLIED}
@@ -109,3 +114,29 @@ def test_a_keepalive_request_that_never_answers_times_out_and_the_taps_arrive(
     hung = [request for request in proxy.clicks if request.fault == "hang"]
     assert len(hung) == 1
     _check_batches(proxy.clicks, 6)
+
+
+def test_a_first_attempt_applied_and_resent_by_the_browser_counts_once(
+    godot_server: GameServer, proxy: FaultProxy, play: Callable[..., GodotPage]
+) -> None:
+    base = godot_server.base_url
+    seed_player(base, 8_300_003, "Silent Resend", 0)
+    page = play(8_300_003, base_url=proxy.base_url)
+    page.wait_screen("main")
+    _tap(page, 1)
+    page.wait(lambda s: s["sync"]["server_clicks"] == 1 and s["sync"]["unconfirmed"] == 0, "sync")
+    # The next batch's first attempt is applied, then its connection (kept alive since the first
+    # sync) closes without an answer: Chromium re-sends the request itself, the page sees only
+    # the second answer.
+    proxy.faults("drop_after")
+    _tap(page, 2)
+    page.wait(lambda s: s["sync"]["unconfirmed"] == 0 and len(proxy.clicks) >= 3, "the batch")
+    first, resent = proxy.clicks[1], proxy.clicks[2]
+    if (first.fault, resent.seq) != ("drop_after", first.seq):
+        pytest.skip(f"the browser did not re-send the dropped request by itself: {proxy.clicks}")
+    # The re-send is the very same request: the server answers it `same_batch`.
+    assert (resent.count, resent.batch) == (first.count, first.batch)
+    time.sleep(3)  # a wrongly re-queued batch would leave after the server's interval
+    page.wait(lambda s: s["sync"]["unconfirmed"] == 0, "all taps confirmed")
+    assert (server_clicks(base, 8_300_003), page.state()["sync"]["shown_clicks"]) == (3, 3)
+    assert len(proxy.clicks) == 3, proxy.clicks

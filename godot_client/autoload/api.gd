@@ -52,10 +52,14 @@ func set_game_name(game_name: String) -> ApiResponse:
 	return await _call_endpoint("set_game_name", {"game_name": game_name})
 
 
-## Sends a click batch. [param urgent]: the page is being hidden, so on the web the request goes
-## out through the browser at once instead of on the engine's next frame (see BrowserFetch).
-func sync_clicks(seq: int, count: int, urgent := false) -> ApiResponse:
-	return await _call_endpoint("sync_clicks", {"seq": seq, "count": count}, urgent)
+## Sends a click batch; [param batch_id] (0: none) is the same on every attempt of the batch.
+## [param urgent]: the page is being hidden, so on the web the request goes out through the
+## browser at once instead of on the engine's next frame (see BrowserFetch).
+func sync_clicks(seq: int, count: int, batch_id: int, urgent := false) -> ApiResponse:
+	var body := {"seq": seq, "count": count}
+	if batch_id > 0:
+		body["batch"] = batch_id
+	return await _call_endpoint("sync_clicks", body, urgent)
 
 
 func fetch_leaderboard() -> ApiResponse:

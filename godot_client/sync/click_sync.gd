@@ -2,11 +2,12 @@ class_name ClickSync
 extends Node
 ## Counts taps at once and delivers them to POST /api/clicks in batches.
 ##
-## Protocol: one batch in flight at a time; every new batch takes the next `seq`; a batch that
-## failed is re-sent with the same `seq` (the server applies a seq once); the server's
-## `sync_interval_ms` paces batches, `Retry-After` pauses them, other failures back off
-## exponentially with jitter. The shown count is the server's plus everything not yet confirmed,
-## so tapping never waits for the network, and it follows the server when clicks are rejected.
+## Protocol: one batch in flight at a time; every new batch takes the next `seq` and a random
+## batch id; a batch that failed is re-sent with the same `seq` and id (the server applies a seq
+## once, and answers a resend of its own batch `same_batch`); the server's `sync_interval_ms`
+## paces batches, `Retry-After` pauses them, other failures back off exponentially with jitter.
+## The shown count is the server's plus everything not yet confirmed, so tapping never waits for
+## the network, and it follows the server when clicks are rejected.
 
 ## The shown clicks or totals changed.
 signal counts_changed
@@ -22,6 +23,8 @@ const BACKOFF_BASE_SECONDS := 1.0
 ## Unsent taps are written to a user:// file at most this often while tapping (and always on
 ## pause); on the web they go to localStorage after every tap.
 const SAVE_EVERY_MSEC := 1000
+## Batch ids are random in 1..2^53-1: every client, JavaScript too, holds them exactly.
+const BATCH_ID_HIGH_MASK := 0x1FFFFF
 
 var state: State = State.STOPPED
 ## The player's clicks as the server last confirmed them.
@@ -33,6 +36,8 @@ var _player_id := 0
 var _pending := 0
 var _batch_seq := 0
 var _batch_count := 0
+# The unconfirmed batch's id, sent with every attempt of it (0: none, a batch saved without one).
+var _batch_id := 0
 # The unconfirmed batch may have been applied already: an attempt got no clear answer.
 var _batch_maybe_applied := false
 var _next_seq := 1
@@ -75,10 +80,12 @@ func start(player_id: int, clicks: int, last_seq: int, limits: ApiModels.SyncLim
 	if saved["batch_seq"] > last_seq:
 		_batch_seq = saved["batch_seq"]
 		_batch_count = saved["batch_count"]
+		_batch_id = saved["batch_id"]
 	else:
 		# Applied before the app closed (its reply was lost): `clicks` already holds it.
 		_batch_seq = 0
 		_batch_count = 0
+		_batch_id = 0
 	_batch_maybe_applied = _batch_seq > 0
 	_next_seq = maxi(saved["next_seq"], maxi(last_seq, _batch_seq) + 1)
 	_not_before_msec = Time.get_ticks_msec() + FIRST_INTERVAL_MS
@@ -155,6 +162,11 @@ static func backoff_seconds(failures: int, roll: float, cap_seconds: float) -> f
 	return ceiling * (0.5 + 0.5 * clampf(roll, 0.0, 1.0))
 
 
+## A new batch's id: random, never 0 (which means "none"), at most 2^53-1.
+static func new_batch_id() -> int:
+	return maxi(((randi() & BATCH_ID_HIGH_MASK) << 32) | randi(), 1)
+
+
 func _schedule() -> void:
 	if state == State.STOPPED or _in_flight or not _timer.is_stopped() or unconfirmed() == 0:
 		return
@@ -171,12 +183,13 @@ func _send(urgent := false) -> void:
 		_batch_count = mini(_pending, _max_batch)
 		_pending -= _batch_count
 		_batch_seq = _next_seq
+		_batch_id = new_batch_id()
 		_next_seq += 1
 		_batch_maybe_applied = false
 	_save()
 	_in_flight = true
 	_update_state()
-	var response: ApiResponse = await Api.sync_clicks(_batch_seq, _batch_count, urgent)
+	var response: ApiResponse = await Api.sync_clicks(_batch_seq, _batch_count, _batch_id, urgent)
 	_in_flight = false
 	_handle(response)
 	_schedule()
@@ -204,14 +217,23 @@ func _handle(response: ApiResponse) -> void:
 
 
 func _apply(result: ApiModels.SyncResult) -> void:
-	if result.duplicate and not _batch_maybe_applied:
+	# `same_batch`: this very batch was applied before, by an attempt whose answer never reached
+	# the page (the browser may re-send a request by itself): it is counted, as if applied now.
+	if result.duplicate and not result.same_batch and not _batch_maybe_applied:
 		# This batch was never applied, yet its seq is taken (another device synced meanwhile):
 		# keep the taps and send them again under the next free seq.
 		_pending += _batch_count
 	print_verbose(
 		(
-			"clicks sync seq=%d accepted=%d rejected=%d duplicate=%s"
-			% [_batch_seq, result.accepted, result.rejected, result.duplicate]
+			"clicks sync seq=%d batch=%d accepted=%d rejected=%d duplicate=%s same_batch=%s"
+			% [
+				_batch_seq,
+				_batch_id,
+				result.accepted,
+				result.rejected,
+				result.duplicate,
+				result.same_batch,
+			]
 		)
 	)
 	# Rejected clicks (over the anti-cheat cap) need nothing more: `clicks` is the server's
@@ -220,6 +242,7 @@ func _apply(result: ApiModels.SyncResult) -> void:
 	total_clicks = result.total_clicks
 	_batch_seq = 0
 	_batch_count = 0
+	_batch_id = 0
 	_next_seq = maxi(_next_seq, result.seq + 1)
 	_interval_ms = maxi(result.sync_interval_ms, _min_interval_ms)
 	_failures = 0
@@ -238,6 +261,7 @@ func _refuse_batch() -> void:
 	_pending += _batch_count
 	_batch_count = 0
 	_batch_seq = 0
+	_batch_id = 0
 	_failures += 1
 	_pause(backoff_seconds(_failures, randf(), _max_backoff_seconds))
 	_save()
@@ -256,6 +280,7 @@ func _save() -> void:
 		"pending": _pending,
 		"batch_seq": _batch_seq,
 		"batch_count": _batch_count,
+		"batch_id": _batch_id,
 		"next_seq": _next_seq,
 	}
 	_store.save_for(_player_id, values)

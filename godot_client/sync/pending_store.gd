@@ -1,6 +1,6 @@
 class_name PendingStore
 extends RefCounted
-## Keeps a player's unsent taps, unconfirmed batch and next seq across launches.
+## Keeps a player's unsent taps, unconfirmed batch (seq, count, id) and next seq across launches.
 ##
 ## On the web the values go to the page's localStorage through JavaScriptBridge: it writes at
 ## once, while a user:// file reaches IndexedDB only on a later rendered frame, and a page being
@@ -11,8 +11,9 @@ extends RefCounted
 
 const PATH := "user://click_sync.cfg"
 const WEB_KEY_PREFIX := "clickgame.click_sync.player_"
-## The values kept for each player, all non-negative integers.
-const KEYS := ["pending", "batch_seq", "batch_count", "next_seq"]
+## The values kept for each player, all non-negative integers (a batch id fits a double, so the
+## web's JSON keeps it exactly).
+const KEYS := ["pending", "batch_seq", "batch_count", "batch_id", "next_seq"]
 # localStorage may throw (storage blocked in an iframe): both answer instead of failing.
 const WEB_LOAD_JS := (
 	"(() => { try { return localStorage.getItem(%s) }" + " catch (e) { return null } })()"
