@@ -22,7 +22,10 @@ window.makeHarness = function makeHarness(options = {}) {
   h.sync = new window.ClickgameSync.ClickSync({
     send: (batch, sendOptions) =>
       new Promise((resolve, reject) => {
-        h.sent.push({ seq: batch.seq, count: batch.count, keepalive: sendOptions.keepalive, at: h.now });
+        h.sent.push({
+          seq: batch.seq, count: batch.count, batch: batch.batch, keepalive: sendOptions.keepalive,
+          at: h.now,
+        });
         h.inFlight.push({ resolve, reject });
       }),
     serverState: () => Promise.resolve(h.me),
@@ -54,6 +57,7 @@ window.makeHarness = function makeHarness(options = {}) {
     accepted: batch.count,
     rejected: 0,
     duplicate: false,
+    same_batch: false,
     seq: batch.seq,
     clicks: 0,
     total_clicks: 0,

@@ -210,11 +210,76 @@ def test_the_queue_survives_closing_the_page(page: WebDriver) -> None:
         };
         """,
     )
+    batch = result["storedAtClose"]["inflight"]["batch"]
     assert result["storedAtClose"] == {
-        "v": 1, "pending": 2, "nextSeq": 5, "inflight": {"seq": 4, "count": 4, "renumbered": False},
+        "v": 1, "pending": 2, "nextSeq": 5,
+        "inflight": {"seq": 4, "count": 4, "batch": batch, "renumbered": False},
     }  # fmt: skip
     assert result["shownAtStart"] == 16
     assert result["sent"] == [[4, 4], [5, 2]]
+
+
+def test_a_batch_keeps_its_id_on_every_resend_and_a_new_batch_gets_a_new_one(
+    page: WebDriver,
+) -> None:
+    result = run(
+        page,
+        """
+        const store = new Map();
+        const first = makeHarness({ store });
+        first.sync.start(first.me);
+        first.sync.tap(2);
+        await first.fail();
+        await first.advance(60000);
+        // The page closes with the batch in flight; the next visit resends it from storage.
+        const second = makeHarness({ store, me: { clicks: 0, seq: 0 } });
+        second.sync.start(second.me);
+        await second.respond(200, second.accept(second.sent[0], { clicks: 2 }));
+        second.sync.tap();
+        await second.advance(1000);
+        return [...first.sent, ...second.sent].map((b) => [b.seq, b.count, b.batch]);
+        """,
+    )
+    assert [sent[:2] for sent in result] == [[1, 2], [1, 2], [1, 2], [2, 1]]
+    ids = [sent[2] for sent in result]
+    assert all(isinstance(id_, int) and 1 <= id_ <= 2**53 - 1 for id_ in ids), ids
+    assert ids[0] == ids[1] == ids[2] != ids[3]
+
+
+def test_a_batch_stored_without_an_id_is_sent_without_one(page: WebDriver) -> None:
+    result = run(
+        page,
+        """
+        // Saved by the client before batches had ids.
+        const store = new Map([["queue", JSON.stringify(
+          { v: 1, pending: 0, nextSeq: 5, inflight: { seq: 4, count: 4, renumbered: false } }
+        )]]);
+        const h = makeHarness({ store, me: { clicks: 10, seq: 3 } });
+        h.sync.start(h.me);
+        return h.sent.map((b) => [b.seq, b.count, b.batch === undefined]);
+        """,
+    )
+    assert result == [[4, 4, True]]
+
+
+def test_a_duplicate_of_the_same_batch_is_counted_once(page: WebDriver) -> None:
+    result = run(
+        page,
+        """
+        const h = makeHarness({ me: { clicks: 1, seq: 1 } });
+        h.sync.start(h.me);
+        h.sync.tap(2);
+        // The first attempt was applied; its answer was lost and the browser re-sent it, so the
+        // page sees only the answer to the re-send.
+        await h.respond(200, h.accept(h.sent[0], { clicks: 3, duplicate: true, same_batch: true }));
+        const settled = h.view();
+        h.sync.tap();
+        await h.advance(1000);
+        return { settled, sent: h.sent.map((b) => [b.seq, b.count]) };
+        """,
+    )
+    assert (result["settled"]["clicks"], result["settled"]["unsynced"]) == (3, 0)
+    assert result["sent"] == [[2, 2], [3, 1]]
 
 
 def test_a_resend_the_server_already_applied_shows_the_server_number(page: WebDriver) -> None:
@@ -315,7 +380,9 @@ def test_an_auth_error_stops_syncing_and_keeps_the_queue(page: WebDriver) -> Non
         {"status": 401, "code": "expired", "detail": "initData has expired."}
     ]
     assert result["sent"] == 1
-    assert result["stored"]["inflight"] == {"seq": 1, "count": 3, "renumbered": False}
+    assert result["stored"]["inflight"] == {
+        "seq": 1, "count": 3, "batch": result["stored"]["inflight"]["batch"], "renumbered": False,
+    }  # fmt: skip
     assert result["view"]["state"] == "stopped"
 
 

@@ -2,10 +2,10 @@
  * clickgame click sync: the client half of POST /api/clicks, with no DOM in it.
  *
  * Protocol (the same as the Godot client):
- * - taps are counted locally ("pending") and sent in batches {seq, count}; seq grows by one per
- *   batch and only one batch is in flight at a time;
- * - after a failure the very same {seq, count} is sent again, so the server can tell a resend
- *   (duplicate) from new clicks;
+ * - taps are counted locally ("pending") and sent in batches {seq, count, batch}; seq grows by
+ *   one per batch, batch is a random id of the batch, and only one batch is in flight at a time;
+ * - after a failure the very same {seq, count, batch} is sent again, so the server can tell a
+ *   resend (duplicate) from new clicks, and its own batch (same_batch) from another device's;
  * - the server's sync_interval_ms spaces the batches; failures back off exponentially with
  *   jitter, and 429/503 wait at least Retry-After;
  * - pending count, next seq and the in-flight batch live in localStorage, so closing the page
@@ -33,6 +33,16 @@
 
   function isPositive(value) {
     return Number.isSafeInteger(value) && value > 0;
+  }
+
+  /** A new batch's random id in 1..2^53-1 (a safe integer, so JSON carries it exactly). */
+  function newBatchId() {
+    const source = root.crypto;
+    if (source && source.getRandomValues) {
+      const [high, low] = source.getRandomValues(new Uint32Array(2));
+      return (high % 2 ** 21) * 2 ** 32 + low || 1;
+    }
+    return Math.floor(Math.random() * Number.MAX_SAFE_INTEGER) + 1;
   }
 
   /** The server's sync limits from GET /api/me, with the defaults for what it did not say. */
@@ -98,7 +108,7 @@
       this.totalClicks = 0;
       this.pending = 0;
       this.nextSeq = 1;
-      this.inflight = null; // {seq, count, renumbered}
+      this.inflight = null; // {seq, count, batch, renumbered}; no batch when stored without one
       this.shown = 0;
       this.rejectedTotal = 0;
       this.limits = limitsFrom(null);
@@ -219,7 +229,8 @@
           inflight === null ||
           (inflight && Number.isSafeInteger(inflight.seq) && inflight.seq >= 1 &&
             isCount(inflight.count) &&
-            inflight.count <= Math.max(MAX_BATCH, this.limits.maxBatch));
+            inflight.count <= Math.max(MAX_BATCH, this.limits.maxBatch) &&
+            (inflight.batch === undefined || isPositive(inflight.batch)));
         if (data.v !== STORAGE_VERSION || !isCount(data.pending) || !inflightOk ||
             !Number.isSafeInteger(data.nextSeq) || data.nextSeq < 1) {
           return null;
@@ -273,12 +284,13 @@
       this.cancelTimer();
       if (!this.inflight) {
         const count = Math.min(this.pending, this.limits.maxBatch);
-        this.inflight = { seq: this.nextSeq, count, renumbered: false };
+        this.inflight = { seq: this.nextSeq, count, batch: newBatchId(), renumbered: false };
         this.nextSeq += 1;
         this.pending -= count;
         this.save();
       }
       const batch = { seq: this.inflight.seq, count: this.inflight.count };
+      if (this.inflight.batch !== undefined) batch.batch = this.inflight.batch;
       this.requestActive = true;
       // While retrying after failures keep saying so; a success clears it.
       if (this.failures === 0) this.state = "syncing";
@@ -330,6 +342,10 @@
         this.handleFailure(null);
         return;
       }
+      // Every 200 settles the batch. A duplicate with same_batch is this very batch, applied by
+      // an attempt whose answer was lost (the browser may re-send a request by itself). Without
+      // same_batch the seq may hold another device's batch; this client still lets the taps go,
+      // rather than risk counting a batch twice.
       const rejected = isCount(body.rejected) ? body.rejected : 0;
       this.serverClicks = body.clicks;
       if (isCount(body.total_clicks)) this.totalClicks = body.total_clicks;
@@ -376,7 +392,7 @@
             this.inflight = null;
             this.nextSeq = Math.max(this.nextSeq, me.seq + 1);
           } else if (!this.inflight.renumbered && this.inflight.seq !== me.seq + 1) {
-            this.inflight = { seq: me.seq + 1, count: this.inflight.count, renumbered: true };
+            this.inflight = { ...this.inflight, seq: me.seq + 1, renumbered: true };
             this.nextSeq = me.seq + 2;
           } else {
             this.rejectedTotal += this.inflight.count;
